@@ -1,0 +1,98 @@
+/**
+ * Every error this package throws carries a stable `code`, the way Node's own errors do.
+ * Codes, once published, never change; docs/errors.md lists them all.
+ */
+
+/** Codes of errors raised by this package itself (Winsock failures use WSAE… names instead). */
+export type SocketHandoffErrorCode =
+  | 'ERR_INVALID_ARG_TYPE'
+  | 'ERR_INVALID_ARG_VALUE'
+  | 'ERR_INVALID_TOKEN'
+  | 'ERR_UNSUPPORTED_PLATFORM'
+  | 'ERR_SOCKET_NOT_FOUND'
+  | 'ERR_SOCKET_CLOSED'
+  | 'ERR_HANDLE_CONSUMED'
+  | 'ERR_NOT_LISTENING'
+  | 'ERR_NOT_CONNECTED'
+  | 'ERR_UNSUPPORTED_SOCKET_TYPE'
+  | 'ERR_BINDING_UNAVAILABLE';
+
+/** Base class of every error this package throws. `code` is stable; `message` is for people. */
+export class SocketHandoffError extends Error {
+  readonly code: string;
+
+  constructor(code: SocketHandoffErrorCode | string, message: string, options?: { cause?: unknown }) {
+    super(message, options);
+    this.code = code;
+  }
+
+  override get name(): string {
+    return 'SocketHandoffError';
+  }
+}
+
+/** A token that is not a valid base64 WSAPROTOCOL_INFOW. `code` is always `ERR_INVALID_TOKEN`. */
+export class InvalidTokenError extends SocketHandoffError {
+  constructor(reason: string) {
+    super('ERR_INVALID_TOKEN', `Invalid socket token: ${reason}`);
+  }
+
+  override get name(): string {
+    return 'InvalidTokenError';
+  }
+}
+
+/**
+ * A failed Winsock or Win32 call, shaped like Node's errnoException:
+ * `code` is the SDK name (`'WSAEINVAL'`), `errno` the number (10022), `syscall` the function.
+ */
+export class WinsockError extends SocketHandoffError {
+  readonly errno: number;
+  readonly syscall: string;
+
+  constructor(syscall: string, errno: number, code: string, systemText: string) {
+    super(code, `${syscall} ${code} (${errno}): ${systemText}`);
+    this.errno = errno;
+    this.syscall = syscall;
+  }
+
+  override get name(): string {
+    return 'WinsockError';
+  }
+}
+
+/** Throw a TypeError-like coded error for an argument of the wrong type. */
+export function invalidArgType(name: string, expected: string, actual: unknown): SocketHandoffError {
+  return new SocketHandoffError(
+    'ERR_INVALID_ARG_TYPE',
+    `The "${name}" argument must be ${expected}. Received ${describe(actual)}`,
+  );
+}
+
+/** A coded error for an argument of the right type but an unacceptable value. */
+export function invalidArgValue(name: string, allowed: string, actual: unknown): SocketHandoffError {
+  return new SocketHandoffError(
+    'ERR_INVALID_ARG_VALUE',
+    `The "${name}" argument must be ${allowed}. Received ${describe(actual)}`,
+  );
+}
+
+/** Short, safe description of a value for error messages (never dumps large buffers). */
+export function describe(value: unknown): string {
+  if (value === null) return 'null';
+  if (value === undefined) return 'undefined';
+  switch (typeof value) {
+    case 'string':
+      return `string ${JSON.stringify(value.length > 40 ? value.slice(0, 40) + '…' : value)}`;
+    case 'number':
+    case 'bigint':
+    case 'boolean':
+      return `${typeof value} ${String(value)}${typeof value === 'bigint' ? 'n' : ''}`;
+    case 'function':
+      return `function ${value.name || '<anonymous>'}`;
+    default: {
+      const ctor = (value as object).constructor;
+      return `an instance of ${ctor && ctor.name ? ctor.name : 'Object'}`;
+    }
+  }
+}

@@ -1,0 +1,112 @@
+/**
+ * exportSocket/importSocket: the token calls, PHP's socket_wsaprotocol_info_export/_import for Node.
+ * Arguments are validated here, on every platform; the platform backend does the rest.
+ */
+import * as net from 'node:net';
+import { invalidArgType, invalidArgValue, SocketHandoffError } from './errors';
+import { addressKeyOf, stopReading, tcpHandleOf } from './node-internals';
+import { tokenBackend } from './platform';
+import { SocketHandle } from './socket-handle';
+import { encodeProtocolInfo, tokenToBytes } from './token-codec';
+
+/** Anything exportSocket accepts. */
+export type ExportableSocket = net.Socket | net.Server | SocketHandle | bigint | number;
+
+const MAX_PID = 0xffffffff;
+const MAX_SOCKET = 0xffffffffffffffffn;
+
+function validatePid(targetPid: unknown): number {
+  if (typeof targetPid !== 'number' || !Number.isInteger(targetPid) || targetPid < 1 || targetPid > MAX_PID) {
+    throw invalidArgValue('targetPid', 'a positive 32-bit integer (1 to 4294967295)', targetPid);
+  }
+  return targetPid;
+}
+
+function rawSocketValue(value: bigint | number): bigint {
+  if (typeof value === 'number' && !Number.isSafeInteger(value)) {
+    throw invalidArgValue('socket', 'a SOCKET value: a non-negative integer', value);
+  }
+  const socket = BigInt(value);
+  if (socket < 0n || socket >= MAX_SOCKET) {
+    throw invalidArgValue('socket', 'a SOCKET value between 0 and 2^64-2 (2^64-1 is INVALID_SOCKET)', value);
+  }
+  return socket;
+}
+
+function nodeSocketKey(target: net.Socket | net.Server): { key: string; resumeReading?: () => void } {
+  if (target instanceof net.Server && !target.listening) {
+    throw new SocketHandoffError('ERR_NOT_LISTENING', 'exportSocket(): this net.Server is not listening; call listen() and wait for "listening"');
+  }
+  if (target instanceof net.Socket) {
+    if (target.destroyed) throw new SocketHandoffError('ERR_SOCKET_CLOSED', 'exportSocket(): this net.Socket is destroyed');
+    if (target.connecting) throw new SocketHandoffError('ERR_NOT_CONNECTED', 'exportSocket(): this net.Socket is still connecting; wait for "connect"');
+  }
+  const handle = tcpHandleOf(target);
+  if (handle === undefined) {
+    throw new SocketHandoffError('ERR_UNSUPPORTED_SOCKET_TYPE', 'exportSocket(): only TCP sockets and servers can be exported (this one has no TCP handle: a pipe, or closed)');
+  }
+  const key = addressKeyOf(handle);
+  if (key === undefined) {
+    throw new SocketHandoffError('ERR_SOCKET_CLOSED', 'exportSocket(): this socket has no local address any more; it is closed or closing');
+  }
+  return { key, resumeReading: target instanceof net.Socket ? stopReading(handle) : undefined };
+}
+
+/**
+ * Duplicates a socket for process `targetPid` (WSADuplicateSocketW) and returns the token: base64
+ * of the 628-byte WSAPROTOCOL_INFOW, the same bytes Python's `socket.share(pid)` returns.
+ *
+ * A `net.Socket` stops reading first: bytes that arrive afterwards stay in the kernel for the
+ * importer. Bytes Node had already read (`socket.readableLength`) are not in the token. This process
+ * keeps its own copy; `destroy()` it (never `end()`, which shuts the shared connection down).
+ *
+ * @param socket a connected `net.Socket`, a listening `net.Server`, an open `SocketHandle`, or a raw SOCKET (any type, UDP too).
+ * @param targetPid the process that will call importSocket().
+ * @throws SocketHandoffError `ERR_INVALID_ARG_TYPE`, `ERR_INVALID_ARG_VALUE`, `ERR_SOCKET_CLOSED`, `ERR_NOT_CONNECTED`,
+ *   `ERR_NOT_LISTENING`, `ERR_UNSUPPORTED_SOCKET_TYPE`, `ERR_SOCKET_NOT_FOUND`, `ERR_HANDLE_CONSUMED`, `ERR_UNSUPPORTED_PLATFORM`
+ * @throws WinsockError `WSAE…` when WSADuplicateSocketW fails (e.g. `WSAEINVAL` for a pid that does not exist).
+ * @example const token = exportSocket(server, child.pid);
+ */
+export function exportSocket(socket: ExportableSocket, targetPid: number): string {
+  const pid = validatePid(targetPid);
+  const backend = tokenBackend();
+  if (socket instanceof SocketHandle) {
+    if (socket.state !== 'open') {
+      throw new SocketHandoffError('ERR_HANDLE_CONSUMED', `exportSocket(): this SocketHandle was already ${socket.state}`);
+    }
+    return encodeProtocolInfo(backend.duplicateSocket(socket.handle, pid));
+  }
+  if (typeof socket === 'bigint' || typeof socket === 'number') {
+    return encodeProtocolInfo(backend.duplicateSocket(rawSocketValue(socket), pid));
+  }
+  if (!(socket instanceof net.Socket) && !(socket instanceof net.Server)) {
+    throw invalidArgType('socket', 'a net.Socket, a net.Server, a SocketHandle or a SOCKET value (bigint or number)', socket);
+  }
+  const { key, resumeReading } = nodeSocketKey(socket);
+  try {
+    return encodeProtocolInfo(backend.duplicateSocket(backend.findSocketByKey(key), pid));
+  } catch (err) {
+    resumeReading?.();
+    throw err;
+  }
+}
+
+/**
+ * Creates this process's socket from a token (WSASocketW with FROM_PROTOCOL_INFO, overlapped,
+ * not inheritable). Adopt the result with `toNetServer()`/`toNetSocket()`, or `close()` it.
+ * @throws SocketHandoffError `ERR_INVALID_TOKEN` for anything that is not a 628-byte base64 token; `ERR_UNSUPPORTED_PLATFORM` off Windows.
+ * @throws WinsockError `WSAE…` when Windows refuses the token (e.g. `WSAEINVAL`).
+ * @example const server = importSocket(token).toNetServer((socket) => socket.end('hello\n'));
+ */
+export function importSocket(token: string): SocketHandle {
+  const bytes = tokenToBytes(token);
+  return tokenBackend().importSocket(bytes);
+}
+
+/**
+ * The number of open handles of this process (GetProcessHandleCount), to check for leaks.
+ * @throws SocketHandoffError `ERR_UNSUPPORTED_PLATFORM` off Windows.
+ */
+export function processHandleCount(): number {
+  return tokenBackend().processHandleCount();
+}

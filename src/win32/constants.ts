@@ -1,0 +1,26 @@
+/** Winsock and Win32 constants, with the SDK's names and values (winsock2.h, ws2def.h, winbase.h). */
+
+/** WSASocketW: take af/type/protocol from the WSAPROTOCOL_INFOW. */
+export const FROM_PROTOCOL_INFO = -1;
+export const WSA_FLAG_OVERLAPPED = 0x01;
+export const INVALID_SOCKET = 0xffffffffffffffffn;
+export const SOCKET_ERROR = -1;
+
+export const SOL_SOCKET = 0xffff;
+export const SO_ACCEPTCONN = 0x0002;
+export const SO_TYPE = 0x1008;
+
+export const AF_INET = 2;
+export const AF_INET6 = 23;
+export const SOCK_STREAM = 1;
+export const SOCK_DGRAM = 2;
+export const IPPROTO_TCP = 6;
+export const IPPROTO_UDP = 17;
+
+export const HANDLE_FLAG_INHERIT = 0x1;
+
+export const FORMAT_MESSAGE_FROM_SYSTEM = 0x1000;
+export const FORMAT_MESSAGE_IGNORE_INSERTS = 0x200;
+
+/** libuv's uv_handle_type for TCP handles (uv.h: UV_TCP). */
+export const UV_TCP = 12;

@@ -1,0 +1,34 @@
+/** Raw kernel32.dll functions, with their SDK names, bound on first call. */
+import { lazyLibrary } from './lazy-library';
+
+const bind = lazyLibrary('kernel32.dll');
+
+type Handle = number | bigint;
+
+/** https://learn.microsoft.com/en-us/windows/win32/api/handleapi/nf-handleapi-sethandleinformation */
+export const SetHandleInformation = bind<(hObject: Handle, dwMask: number, dwFlags: number) => number>(
+  'BOOL __stdcall SetHandleInformation(HANDLE hObject, DWORD dwMask, DWORD dwFlags)',
+);
+
+/** https://learn.microsoft.com/en-us/windows/win32/api/handleapi/nf-handleapi-gethandleinformation */
+export const GetHandleInformation = bind<(hObject: Handle, lpdwFlags: number[]) => number>(
+  'BOOL __stdcall GetHandleInformation(HANDLE hObject, _Out_ DWORD *lpdwFlags)',
+);
+
+/** https://learn.microsoft.com/en-us/windows/win32/api/processthreadsapi/nf-processthreadsapi-getcurrentprocess */
+export const GetCurrentProcess = bind<() => number | bigint>('HANDLE __stdcall GetCurrentProcess()');
+
+/** https://learn.microsoft.com/en-us/windows/win32/api/processthreadsapi/nf-processthreadsapi-getprocesshandlecount */
+export const GetProcessHandleCount = bind<(hProcess: Handle, pdwHandleCount: number[]) => number>(
+  'BOOL __stdcall GetProcessHandleCount(HANDLE hProcess, _Out_ DWORD *pdwHandleCount)',
+);
+
+/** https://learn.microsoft.com/en-us/windows/win32/api/errhandlingapi/nf-errhandlingapi-getlasterror */
+export const GetLastError = bind<() => number>('DWORD __stdcall GetLastError()');
+
+/** https://learn.microsoft.com/en-us/windows/win32/api/winbase/nf-winbase-formatmessagew */
+export const FormatMessageW = bind<
+  (dwFlags: number, lpSource: null, dwMessageId: number, dwLanguageId: number, lpBuffer: Buffer, nSize: number, args: null) => number
+>(
+  'DWORD __stdcall FormatMessageW(DWORD dwFlags, void *lpSource, DWORD dwMessageId, DWORD dwLanguageId, _Out_ uint8_t *lpBuffer, DWORD nSize, void *Arguments)',
+);

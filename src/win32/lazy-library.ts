@@ -1,0 +1,23 @@
+/**
+ * Loads a DLL on the first call of one of its functions, never on import, so that importing this
+ * package on Linux never touches ws2_32.dll.
+ */
+import koffi from 'koffi';
+import './koffi-types';
+import './structs';
+
+type KoffiLib = ReturnType<typeof koffi.load>;
+// eslint-disable-next-line @typescript-eslint/no-explicit-any
+type AnyFn = (...args: any[]) => any;
+
+/** Returns a binder: `bind(prototype)` gives a function that loads the DLL and binds itself on first call. */
+export function lazyLibrary(path: string): <F extends AnyFn>(prototype: string) => F {
+  let lib: KoffiLib | undefined;
+  return <F extends AnyFn>(prototype: string): F => {
+    let fn: AnyFn | undefined;
+    return ((...args: unknown[]) => {
+      fn ??= (lib ??= koffi.load(path)).func(prototype);
+      return fn(...args);
+    }) as F;
+  };
+}

@@ -1,0 +1,121 @@
+/**
+ * Finds the Winsock SOCKET behind a Node `net.Socket` or `net.Server` on Windows.
+ *
+ * Node does not expose it (`_handle.fd` is -1 on Windows), so we match the handle's addresses,
+ * which Node does expose, against the TCP handles of libuv's default loop. The cost must not grow
+ * with the number of sockets the process has open, so:
+ *  - a SOCKET found once is cached by its address key and re-checked with two Winsock calls;
+ *  - new handles are appended at the tail of libuv's handle queue, so a miss walks from the tail
+ *    backwards and stops at the first handle it has already seen: only handles created since the
+ *    last walk are examined. A full walk happens only when that fails (e.g. the cache was pruned).
+ */
+import { SocketHandoffError } from '../errors';
+import { sockaddrKey, socketKey } from '../endpoint-key';
+import { AF_INET, AF_INET6, UV_TCP } from './constants';
+import { SOCKADDR_STORAGE_SIZE } from './structs';
+import { getpeername, getsockname } from './ws2_32';
+import {
+  HANDLE_LOOP_OFFSET,
+  HANDLE_QUEUE_OFFSET,
+  LOOP_HANDLE_QUEUE_OFFSET,
+  QUEUE_PREV_OFFSET,
+  readPointer,
+  uv_default_loop,
+  uv_fileno,
+  uv_handle_get_type,
+} from './libuv';
+
+/** Above this many remembered handles, the next miss rebuilds the maps from a full walk. */
+const PRUNE_THRESHOLD = 4096;
+
+const socketByKey = new Map<string, bigint>();
+const socketByHandle = new Map<bigint, bigint>();
+let liveAtLastFullWalk = 0;
+let loopAddress: bigint | undefined;
+
+function sockaddrOf(fn: typeof getsockname, socket: bigint): string | undefined {
+  const buf = Buffer.alloc(SOCKADDR_STORAGE_SIZE);
+  const len = [buf.length];
+  if (fn(socket, buf, len) !== 0) return undefined;
+  return sockaddrKey(buf, AF_INET, AF_INET6);
+}
+
+/** The address key of a SOCKET as Winsock reports it now, or undefined if it is not an IP socket. */
+export function keyOfSocket(socket: bigint): string | undefined {
+  const local = sockaddrOf(getsockname, socket);
+  return local === undefined ? undefined : socketKey(local, sockaddrOf(getpeername, socket));
+}
+
+function loop(): bigint {
+  return (loopAddress ??= BigInt(uv_default_loop()));
+}
+
+/** Visits TCP handles from the newest; `visit` returns true to stop. */
+function walkFromTail(visit: (handle: bigint, socket: bigint) => boolean): void {
+  const head = loop() + LOOP_HANDLE_QUEUE_OFFSET;
+  for (let node = readPointer(head + QUEUE_PREV_OFFSET); node !== head; node = readPointer(node + QUEUE_PREV_OFFSET)) {
+    const handle = node - HANDLE_QUEUE_OFFSET;
+    if (readPointer(handle + HANDLE_LOOP_OFFSET) !== loop()) {
+      throw new SocketHandoffError(
+        'ERR_BINDING_UNAVAILABLE',
+        "This Node.js build's libuv handle layout is not the one socket-handoff knows; cannot find the SOCKET of a Node socket. Pass a raw SOCKET instead.",
+      );
+    }
+    if (uv_handle_get_type(handle) !== UV_TCP) continue;
+    const out: Array<number | bigint> = [0];
+    if (uv_fileno(handle, out) !== 0) continue;
+    if (visit(handle, BigInt(out[0]))) return;
+  }
+}
+
+function remember(handle: bigint, socket: bigint): void {
+  socketByHandle.set(handle, socket);
+  const key = keyOfSocket(socket);
+  if (key !== undefined) socketByKey.set(key, socket);
+}
+
+function walkNewHandles(): void {
+  walkFromTail((handle, socket) => {
+    if (socketByHandle.get(handle) === socket) return true;
+    remember(handle, socket);
+    return false;
+  });
+}
+
+function walkAllHandles(): void {
+  socketByKey.clear();
+  socketByHandle.clear();
+  walkFromTail((handle, socket) => {
+    remember(handle, socket);
+    return false;
+  });
+  liveAtLastFullWalk = socketByHandle.size;
+}
+
+function cachedSocket(key: string): bigint | undefined {
+  const socket = socketByKey.get(key);
+  if (socket === undefined) return undefined;
+  if (keyOfSocket(socket) === key) return socket;
+  socketByKey.delete(key);
+  return undefined;
+}
+
+/**
+ * The SOCKET of the Node TCP handle whose addresses have this key.
+ * @throws SocketHandoffError `ERR_SOCKET_NOT_FOUND` when no live TCP handle of this process matches.
+ */
+export function findSocketByKey(key: string): bigint {
+  let socket = cachedSocket(key);
+  if (socket !== undefined) return socket;
+  if (socketByHandle.size > Math.max(PRUNE_THRESHOLD, 2 * liveAtLastFullWalk)) walkAllHandles();
+  else walkNewHandles();
+  socket = cachedSocket(key);
+  if (socket !== undefined) return socket;
+  walkAllHandles();
+  socket = cachedSocket(key);
+  if (socket !== undefined) return socket;
+  throw new SocketHandoffError(
+    'ERR_SOCKET_NOT_FOUND',
+    'No open TCP handle of this process has the addresses of this socket; it may have been closed.',
+  );
+}

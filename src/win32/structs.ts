@@ -1,0 +1,55 @@
+/**
+ * Winsock structs as koffi types. Member names are the SDK's, so test/win32-structs.test.ts can
+ * check them, their offsets and the total size against the SDK table (src/protocol-info.ts).
+ */
+import koffi from 'koffi';
+import './koffi-types';
+
+/** https://learn.microsoft.com/en-us/windows/win32/api/guiddef/ns-guiddef-guid */
+export const GUID = koffi.struct('GUID', {
+  Data1: 'uint32_t',
+  Data2: 'uint16_t',
+  Data3: 'uint16_t',
+  Data4: koffi.array('uint8_t', 8),
+});
+
+/** MAX_PROTOCOL_CHAIN in winsock2.h. */
+export const MAX_PROTOCOL_CHAIN = 7;
+/** WSAPROTOCOL_LEN in winsock2.h; szProtocol holds WSAPROTOCOL_LEN + 1 WCHARs. */
+export const WSAPROTOCOL_LEN = 255;
+
+/** https://learn.microsoft.com/en-us/windows/win32/api/winsock2/ns-winsock2-wsaprotocolchain */
+export const WSAPROTOCOLCHAIN = koffi.struct('WSAPROTOCOLCHAIN', {
+  ChainLen: 'int32_t',
+  ChainEntries: koffi.array('DWORD', MAX_PROTOCOL_CHAIN),
+});
+
+/** https://learn.microsoft.com/en-us/windows/win32/api/winsock2/ns-winsock2-wsaprotocol_infow */
+export const WSAPROTOCOL_INFOW = koffi.struct('WSAPROTOCOL_INFOW', {
+  dwServiceFlags1: 'DWORD',
+  dwServiceFlags2: 'DWORD',
+  dwServiceFlags3: 'DWORD',
+  dwServiceFlags4: 'DWORD',
+  dwProviderFlags: 'DWORD',
+  ProviderId: GUID,
+  dwCatalogEntryId: 'DWORD',
+  ProtocolChain: WSAPROTOCOLCHAIN,
+  iVersion: 'int32_t',
+  iAddressFamily: 'int32_t',
+  iMaxSockAddr: 'int32_t',
+  iMinSockAddr: 'int32_t',
+  iSocketType: 'int32_t',
+  iProtocol: 'int32_t',
+  iProtocolMaxOffset: 'int32_t',
+  iNetworkByteOrder: 'int32_t',
+  iSecurityScheme: 'int32_t',
+  dwMessageSize: 'DWORD',
+  dwProviderReserved: 'DWORD',
+  szProtocol: koffi.array('WCHAR', WSAPROTOCOL_LEN + 1),
+});
+
+/**
+ * Large enough for any sockaddr Winsock returns for TCP/UDP (sockaddr_in6 is 28 bytes).
+ * https://learn.microsoft.com/en-us/windows/win32/api/ws2def/ns-ws2def-sockaddr_storage_lh
+ */
+export const SOCKADDR_STORAGE_SIZE = 128;
