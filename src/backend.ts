@@ -8,6 +8,4 @@ export interface TokenBackend {
   duplicateSocket(socket: bigint, targetPid: number): Buffer;
   /** WSASocketW from the 628 bytes; the result owns the new SOCKET. */
   importSocket(protocolInfo: Buffer): SocketHandle;
-  /** Open handles of this process (GetProcessHandleCount), for leak checks. */
-  processHandleCount(): number;
 }

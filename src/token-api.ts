@@ -6,6 +6,7 @@ import * as net from 'node:net';
 import { invalidArgType, invalidArgValue, SocketHandoffError } from './errors';
 import { addressKeyOf, stopReading, tcpHandleOf } from './node-internals';
 import { tokenBackend } from './platform';
+import { protocolInfoFromBytes } from './protocol-info';
 import { SocketHandle } from './socket-handle';
 import { encodeProtocolInfo, tokenToBytes } from './token-codec';
 
@@ -100,13 +101,7 @@ export function exportSocket(socket: ExportableSocket, targetPid: number): strin
  */
 export function importSocket(token: string): SocketHandle {
   const bytes = tokenToBytes(token);
+  // Structural checks first: "ChainLen 9 out of range" says more than the provider's WSAESOCKTNOSUPPORT.
+  protocolInfoFromBytes(bytes);
   return tokenBackend().importSocket(bytes);
-}
-
-/**
- * The number of open handles of this process (GetProcessHandleCount), to check for leaks.
- * @throws SocketHandoffError `ERR_UNSUPPORTED_PLATFORM` off Windows.
- */
-export function processHandleCount(): number {
-  return tokenBackend().processHandleCount();
 }

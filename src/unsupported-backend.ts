@@ -15,5 +15,4 @@ export const unsupportedBackend: TokenBackend = {
   findSocketByKey: () => unsupported('exportSocket'),
   duplicateSocket: () => unsupported('exportSocket'),
   importSocket: () => unsupported('importSocket'),
-  processHandleCount: () => unsupported('processHandleCount'),
 };

@@ -5,6 +5,7 @@ export const FROM_PROTOCOL_INFO = -1;
 export const WSA_FLAG_OVERLAPPED = 0x01;
 export const INVALID_SOCKET = 0xffffffffffffffffn;
 export const SOCKET_ERROR = -1;
+export const WSAENOTSOCK = 10038;
 
 export const SOL_SOCKET = 0xffff;
 export const SO_ACCEPTCONN = 0x0002;

@@ -10,19 +10,6 @@ export const SetHandleInformation = bind<(hObject: Handle, dwMask: number, dwFla
   'BOOL __stdcall SetHandleInformation(HANDLE hObject, DWORD dwMask, DWORD dwFlags)',
 );
 
-/** https://learn.microsoft.com/en-us/windows/win32/api/handleapi/nf-handleapi-gethandleinformation */
-export const GetHandleInformation = bind<(hObject: Handle, lpdwFlags: number[]) => number>(
-  'BOOL __stdcall GetHandleInformation(HANDLE hObject, _Out_ DWORD *lpdwFlags)',
-);
-
-/** https://learn.microsoft.com/en-us/windows/win32/api/processthreadsapi/nf-processthreadsapi-getcurrentprocess */
-export const GetCurrentProcess = bind<() => number | bigint>('HANDLE __stdcall GetCurrentProcess()');
-
-/** https://learn.microsoft.com/en-us/windows/win32/api/processthreadsapi/nf-processthreadsapi-getprocesshandlecount */
-export const GetProcessHandleCount = bind<(hProcess: Handle, pdwHandleCount: number[]) => number>(
-  'BOOL __stdcall GetProcessHandleCount(HANDLE hProcess, _Out_ DWORD *pdwHandleCount)',
-);
-
 /** https://learn.microsoft.com/en-us/windows/win32/api/errhandlingapi/nf-errhandlingapi-getlasterror */
 export const GetLastError = bind<() => number>('DWORD __stdcall GetLastError()');
 

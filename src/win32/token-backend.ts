@@ -4,20 +4,22 @@
  */
 import * as net from 'node:net';
 import type { TokenBackend } from '../backend';
-import { SocketHandoffError } from '../errors';
+import { SocketHandoffError, type WinsockError } from '../errors';
 import { wrapTcpSocket } from '../node-internals';
-import { PROTOCOL_INFO_SIZE } from '../protocol-info';
+import { PROTOCOL_INFO_LAYOUT, PROTOCOL_INFO_SIZE } from '../protocol-info';
 import { SocketHandle, type SocketHandleOps } from '../socket-handle';
 import {
   FROM_PROTOCOL_INFO,
   HANDLE_FLAG_INHERIT,
   INVALID_SOCKET,
   SO_ACCEPTCONN,
+  SO_TYPE,
   SOCK_STREAM,
   SOL_SOCKET,
   WSA_FLAG_OVERLAPPED,
+  WSAENOTSOCK,
 } from './constants';
-import { GetCurrentProcess, GetLastError, GetProcessHandleCount, SetHandleInformation } from './kernel32';
+import { GetLastError, SetHandleInformation } from './kernel32';
 import { findSocketByKey } from './node-socket-lookup';
 import { winsockError } from './winsock-error';
 import { closesocket, getsockopt, WSADuplicateSocketW, WSAGetLastError, WSASocketW } from './ws2_32';
@@ -28,16 +30,11 @@ function duplicateSocket(socket: bigint, targetPid: number): Buffer {
   return info;
 }
 
-function isListening(socket: bigint, type: number): boolean {
+function intOption(socket: bigint, optname: number): number {
   const value = Buffer.alloc(4);
   const len = [value.length];
-  if (getsockopt(socket, SOL_SOCKET, SO_ACCEPTCONN, value, len) !== 0) {
-    const errno = WSAGetLastError();
-    // Only stream sockets can listen; some providers refuse the option on datagram sockets.
-    if (type !== SOCK_STREAM) return false;
-    throw winsockError('getsockopt', errno);
-  }
-  return value.readInt32LE(0) !== 0;
+  if (getsockopt(socket, SOL_SOCKET, optname, value, len) !== 0) throw winsockError('getsockopt', WSAGetLastError());
+  return value.readInt32LE(0);
 }
 
 function closeSocket(socket: bigint): void {
@@ -64,17 +61,28 @@ function importSocket(protocolInfo: Buffer): SocketHandle {
   const raw = WSASocketW(FROM_PROTOCOL_INFO, FROM_PROTOCOL_INFO, FROM_PROTOCOL_INFO, protocolInfo, 0, WSA_FLAG_OVERLAPPED);
   const socket = BigInt(raw);
   if (socket === INVALID_SOCKET) throw winsockError('WSASocketW', WSAGetLastError());
+  let type: number;
   try {
+    type = intOption(socket, SO_TYPE);
+  } catch (err) {
+    // Not a socket: nothing of ours to close. Wine returns such a value for a token meant for
+    // another process, and it may be the number of an unrelated handle of this process, which
+    // closesocket would close (docs/windows-notes.md). Real Windows fails WSASocketW instead.
+    if ((err as WinsockError).errno !== WSAENOTSOCK) closesocket(socket);
+    throw err;
+  }
+  try {
+    // Only stream sockets listen; some providers refuse SO_ACCEPTCONN on datagram sockets.
+    const listening = type === SOCK_STREAM ? intOption(socket, SO_ACCEPTCONN) !== 0 : false;
     // WSA_FLAG_NO_HANDLE_INHERIT has no effect on this path; Python and .NET clear the flag too.
     if (!SetHandleInformation(socket, HANDLE_FLAG_INHERIT, 0)) throw winsockError('SetHandleInformation', GetLastError());
-    const type = protocolInfo.readInt32LE(88);
     return new SocketHandle(
       {
         handle: socket,
-        family: protocolInfo.readInt32LE(76),
+        family: protocolInfo.readInt32LE(PROTOCOL_INFO_LAYOUT.iAddressFamily.offset),
         type,
-        protocol: protocolInfo.readInt32LE(92),
-        listening: isListening(socket, type),
+        protocol: protocolInfo.readInt32LE(PROTOCOL_INFO_LAYOUT.iProtocol.offset),
+        listening,
       },
       handleOps,
     );
@@ -84,15 +92,8 @@ function importSocket(protocolInfo: Buffer): SocketHandle {
   }
 }
 
-function processHandleCount(): number {
-  const count = [0];
-  if (!GetProcessHandleCount(GetCurrentProcess(), count)) throw winsockError('GetProcessHandleCount', GetLastError());
-  return count[0];
-}
-
 export const win32TokenBackend: TokenBackend = {
   findSocketByKey,
   duplicateSocket,
   importSocket,
-  processHandleCount,
 };
