@@ -4,7 +4,6 @@
  */
 import koffi from 'koffi';
 import './koffi-types';
-import './structs';
 
 type KoffiLib = ReturnType<typeof koffi.load>;
 // eslint-disable-next-line @typescript-eslint/no-explicit-any

@@ -1,12 +1,12 @@
 /**
- * Winsock structs as koffi types. Member names are the SDK's, so test/win32-structs.test.ts can
+ * Winsock structs as koffi types. Member names are the SDK's, so test/win32/structs.test.ts can
  * check them, their offsets and the total size against the SDK table (src/protocol-info.ts).
+ * The structs are anonymous: koffi's type names are process-wide, and no prototype needs them by name.
  */
 import koffi from 'koffi';
-import './koffi-types';
 
 /** https://learn.microsoft.com/en-us/windows/win32/api/guiddef/ns-guiddef-guid */
-export const GUID = koffi.struct('GUID', {
+export const GUID = koffi.struct({
   Data1: 'uint32_t',
   Data2: 'uint16_t',
   Data3: 'uint16_t',
@@ -19,20 +19,20 @@ export const MAX_PROTOCOL_CHAIN = 7;
 export const WSAPROTOCOL_LEN = 255;
 
 /** https://learn.microsoft.com/en-us/windows/win32/api/winsock2/ns-winsock2-wsaprotocolchain */
-export const WSAPROTOCOLCHAIN = koffi.struct('WSAPROTOCOLCHAIN', {
+export const WSAPROTOCOLCHAIN = koffi.struct({
   ChainLen: 'int32_t',
-  ChainEntries: koffi.array('DWORD', MAX_PROTOCOL_CHAIN),
+  ChainEntries: koffi.array('uint32_t', MAX_PROTOCOL_CHAIN),
 });
 
 /** https://learn.microsoft.com/en-us/windows/win32/api/winsock2/ns-winsock2-wsaprotocol_infow */
-export const WSAPROTOCOL_INFOW = koffi.struct('WSAPROTOCOL_INFOW', {
-  dwServiceFlags1: 'DWORD',
-  dwServiceFlags2: 'DWORD',
-  dwServiceFlags3: 'DWORD',
-  dwServiceFlags4: 'DWORD',
-  dwProviderFlags: 'DWORD',
+export const WSAPROTOCOL_INFOW = koffi.struct({
+  dwServiceFlags1: 'uint32_t',
+  dwServiceFlags2: 'uint32_t',
+  dwServiceFlags3: 'uint32_t',
+  dwServiceFlags4: 'uint32_t',
+  dwProviderFlags: 'uint32_t',
   ProviderId: GUID,
-  dwCatalogEntryId: 'DWORD',
+  dwCatalogEntryId: 'uint32_t',
   ProtocolChain: WSAPROTOCOLCHAIN,
   iVersion: 'int32_t',
   iAddressFamily: 'int32_t',
@@ -43,9 +43,9 @@ export const WSAPROTOCOL_INFOW = koffi.struct('WSAPROTOCOL_INFOW', {
   iProtocolMaxOffset: 'int32_t',
   iNetworkByteOrder: 'int32_t',
   iSecurityScheme: 'int32_t',
-  dwMessageSize: 'DWORD',
-  dwProviderReserved: 'DWORD',
-  szProtocol: koffi.array('WCHAR', WSAPROTOCOL_LEN + 1),
+  dwMessageSize: 'uint32_t',
+  dwProviderReserved: 'uint32_t',
+  szProtocol: koffi.array('uint16_t', WSAPROTOCOL_LEN + 1),
 });
 
 /**

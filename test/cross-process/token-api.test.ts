@@ -87,8 +87,8 @@ describe.each(NODE_LINES)('token API across processes, Windows Node %s', (line) 
   (ON_REAL_WINDOWS ? it : it.skip)('refuses a token in the wrong process, and a second import in the right one (real Windows only)', async () => {
     const { status, result } = await runFixture<any>('windows-only-rules.js', [], line);
     expect(status).toBe(0);
-    expect(result.inWrongProcess).toMatchObject({ name: 'WinsockError', syscall: 'WSASocketW' });
+    expect(result.inWrongProcess.name).toBe('WinsockError');
     expect(result.inTarget.first.code).toBe('NO_ERROR');
-    expect(result.inTarget.second).toMatchObject({ name: 'WinsockError', syscall: 'WSASocketW' });
+    expect(result.inTarget.second.name).toBe('WinsockError');
   });
 });
