@@ -5,69 +5,8 @@ import {
   protocolInfoFromBytes,
   protocolInfoToBytes,
 } from '../src/protocol-info';
+import { coded, sampleBytes, sampleInfo, sampleWithGarbage, tokenError, TCP_PROVIDER_ID } from './support/protocol-info-sample';
 
-const TCP_PROVIDER_ID = '{E70F1AA0-AB8B-11CF-8CA3-00805F48A192}';
-
-/**
- * A WSAPROTOCOL_INFOW as Windows hands out for an AF_INET TCP socket, written byte by byte
- * from the SDK offsets so the codec is checked against an independent source.
- */
-function sampleBytes(): Buffer {
-  const bytes = Buffer.alloc(628);
-  bytes.writeUInt32LE(0x20066, 0); // dwServiceFlags1
-  bytes.writeUInt32LE(8, 16); // dwProviderFlags
-  Buffer.from('A01A0FE78BABCF118CA300805F48A192', 'hex').copy(bytes, 20); // ProviderId
-  bytes.writeUInt32LE(1001, 36); // dwCatalogEntryId
-  bytes.writeInt32LE(1, 40); // ProtocolChain.ChainLen (BASE_PROTOCOL)
-  bytes.writeInt32LE(2, 72); // iVersion
-  bytes.writeInt32LE(2, 76); // iAddressFamily (AF_INET)
-  bytes.writeInt32LE(16, 80); // iMaxSockAddr
-  bytes.writeInt32LE(16, 84); // iMinSockAddr
-  bytes.writeInt32LE(1, 88); // iSocketType (SOCK_STREAM)
-  bytes.writeInt32LE(6, 92); // iProtocol (IPPROTO_TCP)
-  bytes.writeInt32LE(0, 100); // iNetworkByteOrder (BIGENDIAN)
-  bytes.writeUInt32LE(0x12345678, 112); // dwProviderReserved
-  bytes.write('MSAFD Tcpip [TCP/IP]', 116, 'utf16le'); // szProtocol
-  return bytes;
-}
-
-function sampleInfo(): ProtocolInfo {
-  return {
-    dwServiceFlags1: 0x20066,
-    dwServiceFlags2: 0,
-    dwServiceFlags3: 0,
-    dwServiceFlags4: 0,
-    dwProviderFlags: 8,
-    ProviderId: TCP_PROVIDER_ID,
-    dwCatalogEntryId: 1001,
-    ProtocolChain: { ChainLen: 1, ChainEntries: [0, 0, 0, 0, 0, 0, 0] },
-    iVersion: 2,
-    iAddressFamily: 2,
-    iMaxSockAddr: 16,
-    iMinSockAddr: 16,
-    iSocketType: 1,
-    iProtocol: 6,
-    iProtocolMaxOffset: 0,
-    iNetworkByteOrder: 0,
-    iSecurityScheme: 0,
-    dwMessageSize: 0,
-    dwProviderReserved: 0x12345678,
-    szProtocol: 'MSAFD Tcpip [TCP/IP]',
-  };
-}
-
-/** The sample with what Windows leaves behind: stack garbage after the NUL and in unused chain slots. */
-function sampleWithGarbage(): Buffer {
-  const bytes = sampleBytes();
-  for (let i = 116 + 2 * 21; i < 628; i++) bytes[i] = (i * 37 + 11) & 0xff;
-  for (let i = 48; i < 72; i++) bytes[i] = 0xcc;
-  return bytes;
-}
-
-const coded = (code: string, message: RegExp) => {
-  return expect.objectContaining({ code, message: expect.stringMatching(message) });
-};
-const tokenError = (message: RegExp) => coded('ERR_INVALID_TOKEN', message);
 const argTypeError = (message: RegExp) => coded('ERR_INVALID_ARG_TYPE', message);
 const argValueError = (message: RegExp) => coded('ERR_INVALID_ARG_VALUE', message);
 
@@ -151,7 +90,7 @@ describe('protocolInfoFromBytes', () => {
   });
 
   test('ignores garbage after the szProtocol NUL and returns every chain slot as stored', () => {
-    const info = protocolInfoFromBytes(sampleWithGarbage());
+    const info = protocolInfoFromBytes(sampleWithGarbage({ inUnusedChainSlots: true }));
     expect(info.szProtocol).toBe('MSAFD Tcpip [TCP/IP]');
     expect(info.ProtocolChain).toEqual({ ChainLen: 1, ChainEntries: [0, 0xcccccccc, 0xcccccccc, 0xcccccccc, 0xcccccccc, 0xcccccccc, 0xcccccccc] });
   });
@@ -233,7 +172,7 @@ describe('protocolInfoToBytes', () => {
   });
 
   test('writes the bytes it does not cover as zero', () => {
-    const bytes = protocolInfoToBytes(protocolInfoFromBytes(sampleWithGarbage()));
+    const bytes = protocolInfoToBytes(protocolInfoFromBytes(sampleWithGarbage({ inUnusedChainSlots: true })));
     const expected = sampleBytes();
     expected.fill(0xcc, 48, 72); // chain slots are members, so they survive
     expect(bytes.equals(expected)).toBe(true);

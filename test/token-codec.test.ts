@@ -1,67 +1,10 @@
 import { InvalidTokenError } from '../src/errors';
 import { ProtocolInfo, protocolInfoToBytes } from '../src/protocol-info';
 import { decodeProtocolInfo, encodeProtocolInfo, tokenToBytes } from '../src/token-codec';
-
-/**
- * A WSAPROTOCOL_INFOW as Windows hands out for an AF_INET TCP socket, written byte by byte
- * from the SDK offsets so the codec is checked against an independent source.
- * (Duplicated from protocol-info.test.ts on purpose: test files do not import each other.)
- */
-function sampleBytes(): Buffer {
-  const bytes = Buffer.alloc(628);
-  bytes.writeUInt32LE(0x20066, 0); // dwServiceFlags1
-  bytes.writeUInt32LE(8, 16); // dwProviderFlags
-  Buffer.from('A01A0FE78BABCF118CA300805F48A192', 'hex').copy(bytes, 20); // ProviderId
-  bytes.writeUInt32LE(1001, 36); // dwCatalogEntryId
-  bytes.writeInt32LE(1, 40); // ProtocolChain.ChainLen (BASE_PROTOCOL)
-  bytes.writeInt32LE(2, 72); // iVersion
-  bytes.writeInt32LE(2, 76); // iAddressFamily (AF_INET)
-  bytes.writeInt32LE(16, 80); // iMaxSockAddr
-  bytes.writeInt32LE(16, 84); // iMinSockAddr
-  bytes.writeInt32LE(1, 88); // iSocketType (SOCK_STREAM)
-  bytes.writeInt32LE(6, 92); // iProtocol (IPPROTO_TCP)
-  bytes.writeInt32LE(0, 100); // iNetworkByteOrder (BIGENDIAN)
-  bytes.writeUInt32LE(0x12345678, 112); // dwProviderReserved
-  bytes.write('MSAFD Tcpip [TCP/IP]', 116, 'utf16le'); // szProtocol
-  return bytes;
-}
+import { coded, sampleBytes, sampleInfo, sampleWithGarbage, tokenError } from './support/protocol-info-sample';
 
 const SAMPLE_TOKEN = sampleBytes().toString('base64');
-
-const SAMPLE_INFO: ProtocolInfo = Object.freeze({
-  dwServiceFlags1: 0x20066,
-  dwServiceFlags2: 0,
-  dwServiceFlags3: 0,
-  dwServiceFlags4: 0,
-  dwProviderFlags: 8,
-  ProviderId: '{E70F1AA0-AB8B-11CF-8CA3-00805F48A192}',
-  dwCatalogEntryId: 1001,
-  ProtocolChain: { ChainLen: 1, ChainEntries: [0, 0, 0, 0, 0, 0, 0] },
-  iVersion: 2,
-  iAddressFamily: 2,
-  iMaxSockAddr: 16,
-  iMinSockAddr: 16,
-  iSocketType: 1,
-  iProtocol: 6,
-  iProtocolMaxOffset: 0,
-  iNetworkByteOrder: 0,
-  iSecurityScheme: 0,
-  dwMessageSize: 0,
-  dwProviderReserved: 0x12345678,
-  szProtocol: 'MSAFD Tcpip [TCP/IP]',
-});
-
-/** What Windows really sends: stack garbage after the szProtocol NUL. */
-function sampleWithGarbage(): Buffer {
-  const bytes = sampleBytes();
-  for (let i = 116 + 2 * 21; i < 628; i++) bytes[i] = (i * 37 + 11) & 0xff;
-  return bytes;
-}
-
-const coded = (code: string, message: RegExp) => {
-  return expect.objectContaining({ code, message: expect.stringMatching(message) });
-};
-const tokenError = (message: RegExp) => coded('ERR_INVALID_TOKEN', message);
+const SAMPLE_INFO: ProtocolInfo = Object.freeze(sampleInfo());
 
 /** Plain base64 of raw bytes, without going through the codec under test. */
 const tokenOf = (bytes: Uint8Array) => Buffer.from(bytes).toString('base64');
