@@ -50,8 +50,8 @@ function loop(): bigint {
   return (loopAddress ??= BigInt(uv_default_loop()));
 }
 
-/** Visits TCP handles from the newest; `visit` returns true to stop. */
-function walkFromTail(visit: (handle: bigint, socket: bigint) => boolean): void {
+/** Visits TCP handles from the newest; `visit` returns true to stop. Returns false if it saw them all. */
+function walkFromTail(visit: (handle: bigint, socket: bigint) => boolean): boolean {
   const head = loop() + LOOP_HANDLE_QUEUE_OFFSET;
   for (let node = readPointer(head + QUEUE_PREV_OFFSET); node !== head; node = readPointer(node + QUEUE_PREV_OFFSET)) {
     const handle = node - HANDLE_QUEUE_OFFSET;
@@ -64,8 +64,9 @@ function walkFromTail(visit: (handle: bigint, socket: bigint) => boolean): void 
     if (uv_handle_get_type(handle) !== UV_TCP) continue;
     const out: Array<number | bigint> = [0];
     if (uv_fileno(handle, out) !== 0) continue;
-    if (visit(handle, BigInt(out[0]))) return;
+    if (visit(handle, BigInt(out[0]))) return true;
   }
+  return false;
 }
 
 function remember(handle: bigint, socket: bigint): void {
@@ -75,11 +76,13 @@ function remember(handle: bigint, socket: bigint): void {
 }
 
 function walkNewHandles(): void {
-  walkFromTail((handle, socket) => {
+  const stoppedEarly = walkFromTail((handle, socket) => {
     if (socketByHandle.get(handle) === socket) return true;
     remember(handle, socket);
     return false;
   });
+  // A walk that met no known handle saw every handle: count it as a full walk for pruning.
+  if (!stoppedEarly) liveAtLastFullWalk = socketByHandle.size;
 }
 
 function walkAllHandles(): void {
