@@ -15,7 +15,8 @@ export type SocketHandoffErrorCode =
   | 'ERR_NOT_LISTENING'
   | 'ERR_NOT_CONNECTED'
   | 'ERR_UNSUPPORTED_SOCKET_TYPE'
-  | 'ERR_BINDING_UNAVAILABLE';
+  | 'ERR_BINDING_UNAVAILABLE'
+  | 'ERR_NOT_MAIN_THREAD';
 
 /** Base class of every error this package throws. `code` is stable; `message` is for people. */
 export class SocketHandoffError extends Error {

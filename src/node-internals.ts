@@ -64,14 +64,18 @@ export function addressKeyOf(handle: TcpWrap): string | undefined {
 }
 
 /**
- * Stops libuv reading from a socket, so bytes that arrive from now on stay in the kernel for
- * whoever holds the duplicate. Returns a function that undoes it (used when the export fails).
+ * Stops this process reading from a socket, for good: bytes that arrive from now on stay in the
+ * kernel for whoever holds the duplicate. readStop() alone is not enough, because Node calls
+ * readStart() again whenever its stream wants data and `handle.reading` is false (lib/net.js
+ * tryReadStart), e.g. on socket.read() or resume(). So `reading` is left claiming true.
+ * Returns a function that undoes it, for when the export fails.
  */
-export function stopReading(handle: TcpWrap): () => void {
-  if (!handle.reading || !handle.readStop) return () => undefined;
-  handle.reading = false;
-  handle.readStop();
+export function holdReading(handle: TcpWrap): () => void {
+  const wasReading = handle.reading === true;
+  if (wasReading) handle.readStop?.();
+  handle.reading = true;
   return () => {
-    if (handle.readStart && handle.readStart() === 0) handle.reading = true;
+    if (!wasReading) handle.reading = false;
+    else if (handle.readStart?.() !== 0) handle.reading = false;
   };
 }

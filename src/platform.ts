@@ -3,16 +3,23 @@
  * bindings) is required lazily, on the first call that needs it, never on import.
  */
 import type { TokenBackend } from './backend';
+import { SocketHandoffError } from './errors';
 
 let backend: TokenBackend | undefined;
 
 /** The token backend for this platform. */
 export function tokenBackend(): TokenBackend {
   if (backend === undefined) {
-    backend =
-      process.platform === 'win32'
-        ? (require('./win32/token-backend') as typeof import('./win32/token-backend')).win32TokenBackend
-        : (require('./unsupported-backend') as typeof import('./unsupported-backend')).unsupportedBackend;
+    backend = process.platform === 'win32' ? loadWin32Backend() : (require('./unsupported-backend') as typeof import('./unsupported-backend')).unsupportedBackend;
   }
   return backend;
+}
+
+function loadWin32Backend(): TokenBackend {
+  try {
+    return (require('./win32/token-backend') as typeof import('./win32/token-backend')).win32TokenBackend;
+  } catch (cause) {
+    // Typically koffi's win32 binary (@koromix/koffi-win32-x64) is missing from node_modules.
+    throw new SocketHandoffError('ERR_BINDING_UNAVAILABLE', `Cannot load the Winsock bindings: ${(cause as Error).message}`, { cause });
+  }
 }

@@ -3,8 +3,9 @@
  * Arguments are validated here, on every platform; the platform backend does the rest.
  */
 import * as net from 'node:net';
+import { isMainThread } from 'node:worker_threads';
 import { invalidArgType, invalidArgValue, SocketHandoffError } from './errors';
-import { addressKeyOf, stopReading, tcpHandleOf } from './node-internals';
+import { addressKeyOf, holdReading, tcpHandleOf } from './node-internals';
 import { tokenBackend } from './platform';
 import { protocolInfoFromBytes } from './protocol-info';
 import { SocketHandle } from './socket-handle';
@@ -17,7 +18,8 @@ const MAX_PID = 0xffffffff;
 const MAX_SOCKET = 0xffffffffffffffffn;
 
 function validatePid(targetPid: unknown): number {
-  if (typeof targetPid !== 'number' || !Number.isInteger(targetPid) || targetPid < 1 || targetPid > MAX_PID) {
+  if (typeof targetPid !== 'number') throw invalidArgType('targetPid', 'a number', targetPid);
+  if (!Number.isInteger(targetPid) || targetPid < 1 || targetPid > MAX_PID) {
     throw invalidArgValue('targetPid', 'a positive 32-bit integer (1 to 4294967295)', targetPid);
   }
   return targetPid;
@@ -35,6 +37,13 @@ function rawSocketValue(value: bigint | number): bigint {
 }
 
 function nodeSocketKey(target: net.Socket | net.Server): { key: string; resumeReading?: () => void } {
+  if (!isMainThread) {
+    // The SOCKET is found in the main thread's libuv loop; a worker has a loop of its own.
+    throw new SocketHandoffError(
+      'ERR_NOT_MAIN_THREAD',
+      'exportSocket(): Node sockets and servers can be exported from the main thread only; from a worker thread, pass a raw SOCKET value',
+    );
+  }
   if (target instanceof net.Server && !target.listening) {
     throw new SocketHandoffError('ERR_NOT_LISTENING', 'exportSocket(): this net.Server is not listening; call listen() and wait for "listening"');
   }
@@ -44,13 +53,16 @@ function nodeSocketKey(target: net.Socket | net.Server): { key: string; resumeRe
   }
   const handle = tcpHandleOf(target);
   if (handle === undefined) {
-    throw new SocketHandoffError('ERR_UNSUPPORTED_SOCKET_TYPE', 'exportSocket(): only TCP sockets and servers can be exported (this one has no TCP handle: a pipe, or closed)');
+    throw new SocketHandoffError(
+      'ERR_UNSUPPORTED_SOCKET_TYPE',
+      'exportSocket(): only TCP sockets and servers can be exported; this one has no TCP handle (a pipe, a TLS socket: export its underlying TCP socket, or a socket never connected)',
+    );
   }
   const key = addressKeyOf(handle);
   if (key === undefined) {
     throw new SocketHandoffError('ERR_SOCKET_CLOSED', 'exportSocket(): this socket has no local address any more; it is closed or closing');
   }
-  return { key, resumeReading: target instanceof net.Socket ? stopReading(handle) : undefined };
+  return { key, resumeReading: target instanceof net.Socket ? holdReading(handle) : undefined };
 }
 
 /**

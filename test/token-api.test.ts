@@ -7,10 +7,34 @@ const offWindows = process.platform !== 'win32';
 const validToken = encodeProtocolInfo(Buffer.alloc(628));
 
 describe('exportSocket arguments', () => {
-  it.each([0, -1, 1.5, 2 ** 32, NaN, '123', null, undefined, 10n])('rejects targetPid %p with ERR_INVALID_ARG_VALUE', (pid) => {
-    expect(() => exportSocket(123n, pid as number)).toThrow(
+  it.each([0, -1, 1.5, 2 ** 32, NaN])('rejects targetPid %p with ERR_INVALID_ARG_VALUE', (pid) => {
+    expect(() => exportSocket(123n, pid)).toThrow(
       expect.objectContaining({ code: 'ERR_INVALID_ARG_VALUE', message: expect.stringMatching(/"targetPid".*1 to 4294967295/) }),
     );
+  });
+
+  it.each(['123', null, undefined, 10n])('rejects targetPid %p with ERR_INVALID_ARG_TYPE', (pid) => {
+    expect(() => exportSocket(123n, pid as unknown as number)).toThrow(
+      expect.objectContaining({ code: 'ERR_INVALID_ARG_TYPE', message: expect.stringMatching(/"targetPid" argument must be a number/) }),
+    );
+  });
+
+  it('refuses Node sockets from a worker thread, whose loop is not the one searched', async () => {
+    const { Worker } = await import('node:worker_threads');
+    const dist = require('node:path').resolve(__dirname, '..', 'dist');
+    const code = `
+      const net = require('node:net');
+      const { parentPort } = require('node:worker_threads');
+      const { exportSocket } = require(${JSON.stringify(dist)});
+      const server = net.createServer().listen(0, '127.0.0.1', () => {
+        try { exportSocket(server, 1234); parentPort.postMessage('no error'); }
+        catch (err) { parentPort.postMessage(err.code); }
+        server.close();
+      });`;
+    const worker = new Worker(code, { eval: true });
+    const answer = await new Promise((resolve, reject) => worker.once('message', resolve).once('error', reject));
+    await worker.terminate();
+    expect(answer).toBe('ERR_NOT_MAIN_THREAD');
   });
 
   it.each([-1n, 2n ** 64n - 1n, 2n ** 64n, -5, 2 ** 60])('rejects the raw SOCKET %p with ERR_INVALID_ARG_VALUE', (socket) => {

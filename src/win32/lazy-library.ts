@@ -3,6 +3,7 @@
  * package on Linux never touches ws2_32.dll.
  */
 import koffi from 'koffi';
+import { SocketHandoffError } from '../errors';
 import './koffi-types';
 
 type KoffiLib = ReturnType<typeof koffi.load>;
@@ -12,10 +13,21 @@ type AnyFn = (...args: any[]) => any;
 /** Returns a binder: `bind(prototype)` gives a function that loads the DLL and binds itself on first call. */
 export function lazyLibrary(path: string): <F extends AnyFn>(prototype: string) => F {
   let lib: KoffiLib | undefined;
+  const bindNow = (prototype: string): AnyFn => {
+    try {
+      return (lib ??= koffi.load(path)).func(prototype);
+    } catch (cause) {
+      throw new SocketHandoffError(
+        'ERR_BINDING_UNAVAILABLE',
+        `Cannot bind ${prototype.replace(/\(.*/, '')} from ${path}: ${(cause as Error).message}`,
+        { cause },
+      );
+    }
+  };
   return <F extends AnyFn>(prototype: string): F => {
     let fn: AnyFn | undefined;
     return ((...args: unknown[]) => {
-      fn ??= (lib ??= koffi.load(path)).func(prototype);
+      fn ??= bindNow(prototype);
       return fn(...args);
     }) as F;
   };
