@@ -3,6 +3,7 @@
  * bindings) is required lazily, on the first call that needs it, never on import.
  */
 import type { TokenBackend } from './backend';
+import type { HandoffTransport } from './channel/transport';
 import { SocketHandoffError } from './errors';
 
 let backend: TokenBackend | undefined;
@@ -22,4 +23,19 @@ function loadWin32Backend(): TokenBackend {
     // Typically koffi's win32 binary (@koromix/koffi-win32-x64) is missing from node_modules.
     throw new SocketHandoffError('ERR_BINDING_UNAVAILABLE', `Cannot load the Winsock bindings: ${(cause as Error).message}`, { cause });
   }
+}
+
+/**
+ * The hand-off channel's transport for this platform.
+ * @throws SocketHandoffError `ERR_UNSUPPORTED_PLATFORM` off Windows (the SCM_RIGHTS transport is planned).
+ */
+export function channelTransport(): HandoffTransport {
+  if (process.platform === 'win32') {
+    return (require('./channel/win32-pipe-transport') as typeof import('./channel/win32-pipe-transport')).win32PipeTransport;
+  }
+  throw new SocketHandoffError(
+    'ERR_UNSUPPORTED_PLATFORM',
+    `The hand-off channel runs on Windows for now (named pipes and WSADuplicateSocketW); this is ${process.platform}. ` +
+      'Its POSIX transport (Unix sockets with SCM_RIGHTS) is planned; until then use child_process.send(message, socket).',
+  );
 }

@@ -95,11 +95,23 @@ export function exportSocket(socket: ExportableSocket, targetPid: number): strin
   if (!(socket instanceof net.Socket) && !(socket instanceof net.Server)) {
     throw invalidArgType('socket', 'a net.Socket, a net.Server, a SocketHandle or a SOCKET value (bigint or number)', socket);
   }
+  return exportHeld(socket, pid).token;
+}
+
+/**
+ * exportSocket for a Node socket or server that also hands back the undo: `release()` lets Node
+ * read from the socket again (used by the channel when a hand-off fails). Arguments are checked.
+ * @internal
+ */
+export function exportHeld(socket: net.Socket | net.Server, targetPid: number): { token: string; release: () => void } {
+  const pid = validatePid(targetPid);
+  const backend = tokenBackend();
   const { key, resumeReading } = nodeSocketKey(socket);
+  const release = resumeReading ?? (() => undefined);
   try {
-    return encodeProtocolInfo(backend.duplicateSocket(backend.findSocketByKey(key), pid));
+    return { token: encodeProtocolInfo(backend.duplicateSocket(backend.findSocketByKey(key), pid)), release };
   } catch (err) {
-    resumeReading?.();
+    release();
     throw err;
   }
 }

@@ -1,0 +1,95 @@
+/**
+ * Frames of the hand-off channel (docs/protocol.md): a 4-byte big-endian length, then that many
+ * bytes of one UTF-8 JSON object. Platform-free, so any language can speak it and the parser can
+ * be fuzzed anywhere.
+ */
+import { SocketHandoffError } from '../errors';
+
+/** Largest frame body accepted (1 MiB): a token is 840 bytes; the rest is meta and head. */
+export const MAX_FRAME_SIZE = 1024 * 1024;
+const HEADER_SIZE = 4;
+
+/** A frame that breaks the protocol. `code` says how; the connection is closed afterwards. */
+export class FrameError extends SocketHandoffError {
+  override get name(): string {
+    return 'FrameError';
+  }
+}
+
+/** Encodes one message as a frame. */
+export function encodeFrame(message: object, maxSize = MAX_FRAME_SIZE): Buffer {
+  const body = Buffer.from(JSON.stringify(message), 'utf8');
+  if (body.length > maxSize) {
+    throw new FrameError('ERR_FRAME_TOO_LARGE', `frame of ${body.length} bytes exceeds the limit of ${maxSize} bytes`);
+  }
+  const frame = Buffer.allocUnsafe(HEADER_SIZE + body.length);
+  frame.writeUInt32BE(body.length, 0);
+  body.copy(frame, HEADER_SIZE);
+  return frame;
+}
+
+/**
+ * Incremental parser: push() bytes as they arrive, get whole messages back. After it throws a
+ * FrameError it stays failed; the caller closes the connection.
+ */
+export class FrameDecoder {
+  readonly #maxSize: number;
+  #chunks: Buffer[] = [];
+  #buffered = 0;
+  #failed: FrameError | undefined;
+
+  constructor(maxSize = MAX_FRAME_SIZE) {
+    this.#maxSize = maxSize;
+  }
+
+  /** Bytes received but not yet part of a whole frame. */
+  get pendingBytes(): number {
+    return this.#buffered;
+  }
+
+  /** Adds bytes; returns every message completed by them, in order. */
+  push(chunk: Buffer): Record<string, unknown>[] {
+    if (this.#failed) throw this.#failed;
+    this.#chunks.push(chunk);
+    this.#buffered += chunk.length;
+    const messages: Record<string, unknown>[] = [];
+    try {
+      let message: Record<string, unknown> | undefined;
+      while ((message = this.#next()) !== undefined) messages.push(message);
+    } catch (err) {
+      this.#failed = err as FrameError;
+      throw err;
+    }
+    return messages;
+  }
+
+  #next(): Record<string, unknown> | undefined {
+    if (this.#buffered < HEADER_SIZE) return undefined;
+    const all = this.#chunks.length === 1 ? this.#chunks[0] : Buffer.concat(this.#chunks);
+    this.#chunks = [all];
+    const size = all.readUInt32BE(0);
+    if (size === 0) throw new FrameError('ERR_MALFORMED_FRAME', 'frame with an empty body');
+    if (size > this.#maxSize) {
+      throw new FrameError('ERR_FRAME_TOO_LARGE', `frame of ${size} bytes exceeds the limit of ${this.#maxSize} bytes`);
+    }
+    if (this.#buffered < HEADER_SIZE + size) return undefined;
+    const body = all.subarray(HEADER_SIZE, HEADER_SIZE + size);
+    const rest = all.subarray(HEADER_SIZE + size);
+    this.#chunks = rest.length ? [rest] : [];
+    this.#buffered = rest.length;
+    return parseBody(body);
+  }
+}
+
+function parseBody(body: Buffer): Record<string, unknown> {
+  let value: unknown;
+  try {
+    value = JSON.parse(new TextDecoder('utf-8', { fatal: true }).decode(body));
+  } catch (err) {
+    throw new FrameError('ERR_MALFORMED_FRAME', `frame body is not UTF-8 JSON: ${(err as Error).message}`);
+  }
+  if (value === null || typeof value !== 'object' || Array.isArray(value)) {
+    throw new FrameError('ERR_MALFORMED_FRAME', 'frame body is not a JSON object');
+  }
+  return value as Record<string, unknown>;
+}

@@ -1,0 +1,198 @@
+/**
+ * The receiving side of the hand-off channel: listens on the channel, does the handshake with
+ * each sender, adopts each socket it is sent, acknowledges it, then gives it to `onSocket`.
+ * A sender that breaks the protocol gets an `error` message and is disconnected; the receiver
+ * keeps serving the others and reports it as 'clientError'. It never throws into nowhere.
+ */
+import { randomBytes } from 'node:crypto';
+import { EventEmitter } from 'node:events';
+import * as net from 'node:net';
+import { invalidArgType, SocketHandoffError } from '../errors';
+import { channelTransport } from '../platform';
+import type { SocketHandle } from '../socket-handle';
+import { debug } from './debug';
+import type { FrameError } from './frame-codec';
+import { FrameConnection } from './frame-connection';
+import { checkSenderHello, checkSocketMessage, proofMatches, SUPPORTED_VERSIONS, type SocketMessage } from './messages';
+import { checkMaxFrameSize, checkName, checkOptionsObject, checkSecret, checkTimeout } from './options';
+import type { HandoffTransport } from './transport';
+
+/** Options of openReceiver(). */
+export interface ReceiverOptions {
+  /** Accept only senders that know this secret. */
+  secret?: string;
+  /** How long a new sender has to finish the handshake (ms). Default 5000. */
+  handshakeTimeout?: number;
+  /** Largest frame accepted (bytes). Default 1 MiB. */
+  maxFrameSize?: number;
+}
+
+/** What onSocket learns about a socket besides the socket itself. */
+export interface SocketInfo {
+  /** The JSON value the sender attached (`send(socket, { meta })`). */
+  meta: unknown;
+  /** The sender's pid. */
+  pid: number;
+  /** The hand-off's id on its sender's connection. */
+  id: number;
+}
+
+export type OnSocket = (socket: net.Socket | net.Server, info: SocketInfo) => void;
+
+const DEFAULTS = { handshakeTimeout: 5000 };
+
+/** A listening receiver. close() stops it. Events: 'clientError' (err, pid?), 'error' (err). */
+export class SocketReceiver extends EventEmitter {
+  /** Where it listens (`\\.\pipe\<name>` on Windows). */
+  readonly endpoint: string;
+  readonly #server: net.Server;
+  readonly #connections = new Set<FrameConnection>();
+
+  /** @internal use openReceiver() */
+  constructor(endpoint: string, server: net.Server, accept: (conn: FrameConnection, receiver: SocketReceiver) => void, maxFrameSize: number) {
+    super();
+    this.endpoint = endpoint;
+    this.#server = server;
+    server.on('connection', (socket: net.Socket) => {
+      const conn = new FrameConnection(socket, maxFrameSize);
+      this.#connections.add(conn);
+      conn.on('close', () => this.#connections.delete(conn));
+      accept(conn, this);
+    });
+    // After a successful listen, errors here are rare (e.g. accept failures); surface them.
+    server.on('error', (err) => this.reportError(new SocketHandoffError('ERR_CHANNEL_FAILED', `receiver on ${endpoint}: ${err.message}`, { cause: err })));
+  }
+
+  /** Senders connected right now. */
+  get connections(): number {
+    return this.#connections.size;
+  }
+
+  /** Stops listening and disconnects every sender. Sockets already adopted are not touched. */
+  close(): Promise<void> {
+    for (const conn of this.#connections) conn.destroy();
+    return new Promise((resolve) => this.#server.close(() => resolve()));
+  }
+
+  /** @internal 'error' for a listener; without one, a process warning instead of a crash. */
+  reportError(err: SocketHandoffError): void {
+    if (this.listenerCount('error') > 0) this.emit('error', err);
+    else process.emitWarning(err.message, { code: err.code });
+  }
+
+  /** @internal reports a refused or misbehaving sender without throwing. */
+  reportClientError(err: SocketHandoffError, pid?: number): void {
+    this.emit('clientError', err, pid);
+  }
+}
+
+/**
+ * Listens on channel `name` for senders. Each socket sent is adopted (a net.Socket that yields
+ * the sender's `head` bytes first, or a listening net.Server) and given to `onSocket`.
+ * @throws (rejects) `ERR_CHANNEL_IN_USE` if another receiver listens on `name`, `ERR_UNSUPPORTED_PLATFORM`, argument codes.
+ * @example await openReceiver('my-app-workers', (socket, { meta }) => serve(socket, meta));
+ */
+export async function openReceiver(name: string, onSocket: OnSocket, options?: ReceiverOptions): Promise<SocketReceiver> {
+  const channelName = checkName(name);
+  if (typeof onSocket !== 'function') throw invalidArgType('onSocket', 'a function', onSocket);
+  const opts = checkOptionsObject(options);
+  const secret = checkSecret(opts.secret);
+  const handshakeTimeout = checkTimeout('handshakeTimeout', opts.handshakeTimeout, DEFAULTS.handshakeTimeout);
+  const maxFrameSize = checkMaxFrameSize(opts.maxFrameSize);
+  const transport = channelTransport();
+  const endpoint = transport.endpoint(channelName);
+
+  const server = net.createServer();
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', (err: NodeJS.ErrnoException) => {
+      const code = err.code === 'EADDRINUSE' ? 'ERR_CHANNEL_IN_USE' : 'ERR_CHANNEL_FAILED';
+      reject(new SocketHandoffError(code, `cannot listen on ${endpoint}: ${err.message}`, { cause: err }));
+    });
+    server.listen(endpoint, () => resolve());
+  });
+  server.removeAllListeners('error');
+  debug('receiver %d: listening on %s', process.pid, endpoint);
+  const accept = (conn: FrameConnection, receiver: SocketReceiver) =>
+    serveSender(conn, receiver, { transport, onSocket, secret, handshakeTimeout });
+  return new SocketReceiver(endpoint, server, accept, maxFrameSize);
+}
+
+interface ServeContext {
+  transport: HandoffTransport;
+  onSocket: OnSocket;
+  secret: string | undefined;
+  handshakeTimeout: number;
+}
+
+function serveSender(conn: FrameConnection, receiver: SocketReceiver, ctx: ServeContext): void {
+  const nonce = randomBytes(16).toString('base64');
+  let senderPid: number | undefined;
+  const refuse = (err: SocketHandoffError) => {
+    debug('receiver %d: refusing sender %s: %s %s', process.pid, senderPid ?? '(before hello)', err.code, err.message);
+    clearTimeout(timer);
+    conn.close({ type: 'error', code: err.code, message: err.message });
+    receiver.reportClientError(err, senderPid);
+  };
+  const timer = setTimeout(
+    () => refuse(new SocketHandoffError('ERR_HANDSHAKE_TIMEOUT', `the sender did not finish the handshake within ${ctx.handshakeTimeout} ms`)),
+    ctx.handshakeTimeout,
+  );
+  timer.unref();
+  conn.on('close', () => clearTimeout(timer));
+  conn.on('protocolError', (err: FrameError) => refuse(err));
+  conn.on('message', (msg: Record<string, unknown>) => {
+    try {
+      if (senderPid === undefined) {
+        const hello = checkSenderHello(msg);
+        if (ctx.secret !== undefined && !proofMatches(ctx.secret, nonce, hello.proof)) {
+          throw new SocketHandoffError('ERR_CHANNEL_AUTH', 'the sender does not know the secret');
+        }
+        senderPid = hello.pid;
+        clearTimeout(timer);
+        debug('receiver %d: sender pid %d connected (protocol %d)', process.pid, senderPid, hello.version);
+        conn.send({ type: 'ready' });
+        return;
+      }
+      adopt(checkSocketMessage(msg), senderPid, conn, receiver, ctx);
+    } catch (err) {
+      refuse(err as SocketHandoffError);
+    }
+  });
+  conn.send({ type: 'hello', role: 'receiver', versions: [...SUPPORTED_VERSIONS], pid: process.pid, nonce, secret: ctx.secret !== undefined });
+}
+
+function adopt(msg: SocketMessage, senderPid: number, conn: FrameConnection, receiver: SocketReceiver, ctx: ServeContext): void {
+  const nack = (err: SocketHandoffError) => {
+    debug('receiver %d: hand-off %d from pid %d refused: %s %s', process.pid, msg.id, senderPid, err.code, err.message);
+    conn.send({ type: 'nack', id: msg.id, code: err.code, message: err.message });
+  };
+  let handle: SocketHandle;
+  try {
+    handle = ctx.transport.detach({ token: msg.token });
+  } catch (err) {
+    nack(err as SocketHandoffError);
+    return;
+  }
+  let socket: net.Socket | net.Server;
+  try {
+    socket = handle.listening ? handle.toNetServer() : handle.toNetSocket();
+  } catch (err) {
+    handle.close();
+    nack(err as SocketHandoffError);
+    return;
+  }
+  if (socket instanceof net.Socket && msg.head) socket.unshift(Buffer.from(msg.head, 'base64'));
+  if (!conn.send({ type: 'ack', id: msg.id })) {
+    // The sender gave up (timeout) or died before we could confirm: it keeps its copy, so ours goes.
+    debug('receiver %d: sender pid %d gone before hand-off %d was acknowledged; dropping our copy', process.pid, senderPid, msg.id);
+    if (socket instanceof net.Socket) socket.destroy();
+    else socket.close();
+    return;
+  }
+  debug('receiver %d: hand-off %d from pid %d adopted and acknowledged', process.pid, msg.id, senderPid);
+  try {
+    ctx.onSocket(socket, { meta: msg.meta, pid: senderPid, id: msg.id });
+  } catch (err) {
+    receiver.reportError(new SocketHandoffError('ERR_ONSOCKET_THREW', `onSocket threw: ${(err as Error).message}`, { cause: err }));
+  }
+}
