@@ -25,6 +25,11 @@ export interface ReceiverOptions {
   handshakeTimeout?: number;
   /** Largest frame accepted (bytes). Default 1 MiB. */
   maxFrameSize?: number;
+  /**
+   * Called before a socket is imported; return false to decline it (e.g. at capacity). The sender's
+   * send() then rejects with ERR_HANDOFF_REFUSED (reason ERR_HANDOFF_DECLINED) and keeps the socket.
+   */
+  accept?: (info: SocketInfo) => boolean;
 }
 
 /** What onSocket learns about a socket besides the socket itself. */
@@ -99,6 +104,8 @@ export async function openReceiver(name: string, onSocket: OnSocket, options?: R
   const secret = checkSecret(opts.secret);
   const handshakeTimeout = checkTimeout('handshakeTimeout', opts.handshakeTimeout, DEFAULTS.handshakeTimeout);
   const maxFrameSize = checkMaxFrameSize(opts.maxFrameSize);
+  if (opts.accept !== undefined && typeof opts.accept !== 'function') throw invalidArgType('options.accept', 'a function', opts.accept);
+  const acceptFilter = opts.accept as ReceiverOptions['accept'];
   const transport = channelTransport();
   const endpoint = transport.endpoint(channelName);
 
@@ -113,7 +120,7 @@ export async function openReceiver(name: string, onSocket: OnSocket, options?: R
   server.removeAllListeners('error');
   debug('receiver %d: listening on %s', process.pid, endpoint);
   const accept = (conn: FrameConnection, receiver: SocketReceiver) =>
-    serveSender(conn, receiver, { transport, onSocket, secret, handshakeTimeout });
+    serveSender(conn, receiver, { transport, onSocket, secret, handshakeTimeout, acceptFilter });
   return new SocketReceiver(endpoint, server, accept, maxFrameSize);
 }
 
@@ -122,6 +129,7 @@ interface ServeContext {
   onSocket: OnSocket;
   secret: string | undefined;
   handshakeTimeout: number;
+  acceptFilter: ReceiverOptions['accept'];
 }
 
 function serveSender(conn: FrameConnection, receiver: SocketReceiver, ctx: ServeContext): void {
@@ -166,6 +174,20 @@ function adopt(msg: SocketMessage, senderPid: number, conn: FrameConnection, rec
     debug('receiver %d: hand-off %d from pid %d refused: %s %s', process.pid, msg.id, senderPid, err.code, err.message);
     conn.send({ type: 'nack', id: msg.id, code: err.code, message: err.message });
   };
+  const info: SocketInfo = { meta: msg.meta, pid: senderPid, id: msg.id };
+  if (ctx.acceptFilter) {
+    let accepted: boolean;
+    try {
+      accepted = ctx.acceptFilter(info) !== false;
+    } catch (err) {
+      accepted = false;
+      receiver.reportError(new SocketHandoffError('ERR_ONSOCKET_THREW', `options.accept threw: ${(err as Error).message}`, { cause: err }));
+    }
+    if (!accepted) {
+      nack(new SocketHandoffError('ERR_HANDOFF_DECLINED', 'the receiver declined this socket'));
+      return;
+    }
+  }
   let handle: SocketHandle;
   try {
     handle = ctx.transport.detach({ token: msg.token });
@@ -191,7 +213,7 @@ function adopt(msg: SocketMessage, senderPid: number, conn: FrameConnection, rec
   }
   debug('receiver %d: hand-off %d from pid %d adopted and acknowledged', process.pid, msg.id, senderPid);
   try {
-    ctx.onSocket(socket, { meta: msg.meta, pid: senderPid, id: msg.id });
+    ctx.onSocket(socket, info);
   } catch (err) {
     receiver.reportError(new SocketHandoffError('ERR_ONSOCKET_THREW', `onSocket threw: ${(err as Error).message}`, { cause: err }));
   }

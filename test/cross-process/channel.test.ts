@@ -1,0 +1,69 @@
+/**
+ * The hand-off channel (src/channel) between unrelated Windows processes (under Wine off Windows):
+ * each scenario runs fixtures/channel-handoff.js, whose receivers are separate processes that know
+ * only the channel name.
+ */
+import { NODE_LINES, runFixture } from './windows-process';
+
+describe.each(NODE_LINES)('hand-off channel, Windows Node %s', (line) => {
+  const scenario = async (name: string) => {
+    const { status, result } = await runFixture<any>('channel-handoff.js', [name], line);
+    expect(result.error).toBeUndefined();
+    expect(status).toBe(0);
+    return result;
+  };
+
+  it('carries head, buffered and unread bytes: nothing lost, nothing duplicated, order kept', async () => {
+    const r = await scenario('lossless');
+    expect(r.outcome).toEqual({ sent: true });
+    expect(r.bufferedAtSend).toBeGreaterThan(0); // bytes Node had read but nobody consumed travelled too
+    expect(r.reply).toEqual({ pid: r.receiverPid, ...r.expected });
+    expect(r.senderSawPid).toBe(r.receiverPid);
+    expect(r.adopted).toMatchObject({ adopted: 1, meta: { scenario: 'lossless' }, server: false });
+  });
+
+  it('pipelines 200 hand-offs from two senders into one receiver', async () => {
+    const r = await scenario('pipelined');
+    expect(r.ok).toBe(r.count);
+    expect(r.maxPending).toBeGreaterThan(1);
+  });
+
+  it('gives a declined socket back intact, with its bytes, to be served locally', async () => {
+    const r = await scenario('refusal');
+    expect(r.outcome).toMatchObject({ sent: false, error: { code: 'ERR_HANDOFF_REFUSED' }, reason: 'ERR_HANDOFF_DECLINED', destroyed: false });
+    expect(r.reply).toMatch(/^local \d+ got part1-part2\n$/);
+  });
+
+  it('rejects hand-offs in flight to a receiver that dies, and they succeed on another', async () => {
+    const r = await scenario('deadReceiver');
+    expect(r.outcomes.filter((o: string) => o === 'ERR_RECEIVER_GONE')).toHaveLength(5);
+    r.replies.forEach((text: string, i: number) => expect(text).toBe(`request ${i} answered by ${r.bPid}\n`));
+  });
+
+  it('times out on a receiver that never answers, and the socket is served locally', async () => {
+    const r = await scenario('timeout');
+    expect(r.outcome).toMatchObject({ sent: false, error: { code: 'ERR_HANDOFF_TIMEOUT' }, destroyed: false });
+    expect(r.reply).toMatch(/^local \d+ got hello-world\n$/);
+  });
+
+  it('admits only senders that know the secret', async () => {
+    const r = await scenario('secret');
+    expect(r).toMatchObject({ without: 'ERR_CHANNEL_AUTH', wrong: 'ERR_CHANNEL_AUTH', right: 'connected' });
+    expect(r.clientErrors).toEqual([{ clientError: 'ERR_CHANNEL_AUTH' }]);
+  });
+
+  it('answers malformed, oversized and unknown-version frames with coded errors and keeps serving', async () => {
+    const r = await scenario('malformed');
+    const codes = Object.fromEntries(Object.entries(r.answers).map(([k, v]: [string, any]) => [k, v.map((m: any) => m.code ?? m.type)]));
+    expect(codes).toEqual({
+      garbage: ['ERR_MALFORMED_FRAME'],
+      oversized: ['ERR_FRAME_TOO_LARGE'],
+      notJson: ['ERR_MALFORMED_FRAME'],
+      unknownVersion: ['ERR_UNSUPPORTED_VERSION'],
+      socketBeforeHello: ['ERR_MALFORMED_FRAME'],
+      badTokenAfterHello: ['ready', expect.stringMatching(/^WSAE/), 'ERR_INVALID_TOKEN'],
+    });
+    expect(r.reply).toBe(`still serving? answered by ${r.receiverPid}\n`);
+    expect(r.clientErrors).toEqual(['ERR_MALFORMED_FRAME', 'ERR_FRAME_TOO_LARGE', 'ERR_MALFORMED_FRAME', 'ERR_UNSUPPORTED_VERSION', 'ERR_MALFORMED_FRAME']);
+  });
+});
