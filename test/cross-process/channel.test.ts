@@ -66,4 +66,16 @@ describe.each(NODE_LINES)('hand-off channel, Windows Node %s', (line) => {
     expect(r.reply).toBe(`still serving? answered by ${r.receiverPid}\n`);
     expect(r.clientErrors).toEqual(['ERR_MALFORMED_FRAME', 'ERR_FRAME_TOO_LARGE', 'ERR_MALFORMED_FRAME', 'ERR_UNSUPPORTED_VERSION', 'ERR_MALFORMED_FRAME']);
   });
+
+  it('answers every one of 1,000 connections exactly once while receivers are killed at random points', async () => {
+    const { status, result: r } = await runFixture<any>('channel-kill.js', ['1000'], line);
+    expect(r.error).toBeUndefined();
+    expect(status).toBe(0);
+    expect(r.bad).toEqual([]);
+    // Only a connection whose hand-off a receiver had acknowledged may go unanswered when it dies.
+    expect(r.answeredOnce + r.lostAfterAdoptionByDead).toBe(r.total);
+    expect(r.lostAfterAdoptionByDead).toBeLessThan(r.total * 0.05);
+    expect(r.receiversKilled).toBeGreaterThanOrEqual(3);
+    expect(r.failedSends.ERR_RECEIVER_GONE).toBeGreaterThan(0);
+  });
 });
