@@ -46,6 +46,9 @@ export type OnSocket = (socket: net.Socket | net.Server, info: SocketInfo) => vo
 
 const DEFAULTS = { handshakeTimeout: 5000 };
 
+/** What the OS says about a connected sender (see HandoffTransport.inspectPeer). */
+type Peer = { pid?: number; remoteComputer?: string };
+
 /** A listening receiver. close() stops it. Events: 'clientError' (err, pid?), 'error' (err). */
 export class SocketReceiver extends EventEmitter {
   /** Where it listens (`\\.\pipe\<name>` on Windows). */
@@ -54,15 +57,29 @@ export class SocketReceiver extends EventEmitter {
   readonly #connections = new Set<FrameConnection>();
 
   /** @internal use openReceiver() */
-  constructor(endpoint: string, server: net.Server, accept: (conn: FrameConnection, receiver: SocketReceiver) => void, maxFrameSize: number) {
+  constructor(
+    endpoint: string,
+    server: net.Server,
+    accept: (conn: FrameConnection, receiver: SocketReceiver, peer: Peer) => void,
+    inspectPeer: () => Peer,
+    maxFrameSize: number,
+  ) {
     super();
     this.endpoint = endpoint;
     this.#server = server;
     server.on('connection', (socket: net.Socket) => {
+      // First, before anything else creates a handle: the OS's view of the peer.
+      let peer: Peer;
+      try {
+        peer = inspectPeer();
+      } catch (err) {
+        debug('receiver %d: cannot inspect the new client: %s', process.pid, (err as Error).message);
+        peer = {};
+      }
       const conn = new FrameConnection(socket, maxFrameSize);
       this.#connections.add(conn);
       conn.on('close', () => this.#connections.delete(conn));
-      accept(conn, this);
+      accept(conn, this, peer);
     });
     // After a successful listen, errors here are rare (e.g. accept failures); surface them.
     server.on('error', (err) => this.reportError(new SocketHandoffError('ERR_CHANNEL_FAILED', `receiver on ${endpoint}: ${err.message}`, { cause: err })));
@@ -119,9 +136,9 @@ export async function openReceiver(name: string, onSocket: OnSocket, options?: R
   });
   server.removeAllListeners('error');
   debug('receiver %d: listening on %s', process.pid, endpoint);
-  const accept = (conn: FrameConnection, receiver: SocketReceiver) =>
-    serveSender(conn, receiver, { transport, onSocket, secret, handshakeTimeout, acceptFilter });
-  return new SocketReceiver(endpoint, server, accept, maxFrameSize);
+  const accept = (conn: FrameConnection, receiver: SocketReceiver, peer: Peer) =>
+    serveSender(conn, receiver, peer, { transport, onSocket, secret, handshakeTimeout, acceptFilter });
+  return new SocketReceiver(endpoint, server, accept, () => transport.inspectPeer(), maxFrameSize);
 }
 
 interface ServeContext {
@@ -132,7 +149,7 @@ interface ServeContext {
   acceptFilter: ReceiverOptions['accept'];
 }
 
-function serveSender(conn: FrameConnection, receiver: SocketReceiver, ctx: ServeContext): void {
+function serveSender(conn: FrameConnection, receiver: SocketReceiver, peer: Peer, ctx: ServeContext): void {
   const nonce = randomBytes(16).toString('base64');
   let senderPid: number | undefined;
   const refuse = (err: SocketHandoffError) => {
@@ -147,11 +164,19 @@ function serveSender(conn: FrameConnection, receiver: SocketReceiver, ctx: Serve
   );
   timer.unref();
   conn.on('close', () => clearTimeout(timer));
+  if (peer.remoteComputer !== undefined) {
+    refuse(new SocketHandoffError('ERR_REMOTE_CLIENT', `only local senders may connect; this one is on ${peer.remoteComputer}`));
+    return;
+  }
   conn.on('protocolError', (err: FrameError) => refuse(err));
   conn.on('message', (msg: Record<string, unknown>) => {
     try {
       if (senderPid === undefined) {
         const hello = checkSenderHello(msg);
+        if (peer.pid !== undefined && hello.pid !== peer.pid) {
+          // The pid is what tokens would be made for; a sender that lies about it is refused.
+          throw new SocketHandoffError('ERR_PID_MISMATCH', `the sender says it is pid ${hello.pid}, the OS says ${peer.pid}`);
+        }
         if (ctx.secret !== undefined && !proofMatches(ctx.secret, nonce, hello.proof)) {
           throw new SocketHandoffError('ERR_CHANNEL_AUTH', 'the sender does not know the secret');
         }

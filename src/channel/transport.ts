@@ -16,4 +16,9 @@ export interface HandoffTransport {
   attach(target: net.Socket | net.Server, peerPid: number): { fields: { token: string }; release: () => void };
   /** Turns the fields of a received `socket` frame back into a socket this process owns. */
   detach(fields: { token: string }): SocketHandle;
+  /**
+   * What the OS says about the peer of a connection the receiver just accepted (called
+   * synchronously in 'connection'): its pid, and whether it is on another machine.
+   */
+  inspectPeer(): { pid?: number; remoteComputer?: string };
 }

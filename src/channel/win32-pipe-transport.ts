@@ -23,4 +23,7 @@ export const win32PipeTransport: HandoffTransport = {
   detach(fields) {
     return importSocket(fields.token);
   },
+  inspectPeer() {
+    return (require('../win32/pipe-client') as typeof import('../win32/pipe-client')).newestPipeClient();
+  },
 };

@@ -25,3 +25,7 @@ export const FORMAT_MESSAGE_IGNORE_INSERTS = 0x200;
 
 /** libuv's uv_handle_type for TCP handles (uv.h: UV_TCP). */
 export const UV_TCP = 12;
+/** libuv's uv_handle_type for named pipes (uv.h: UV_NAMED_PIPE). */
+export const UV_NAMED_PIPE = 7;
+/** GetNamedPipeClientComputerNameW fails with this for a client on this machine. */
+export const ERROR_PIPE_LOCAL = 229;

@@ -19,3 +19,13 @@ export const FormatMessageW = bind<
 >(
   'DWORD __stdcall FormatMessageW(DWORD dwFlags, void *lpSource, DWORD dwMessageId, DWORD dwLanguageId, _Out_ uint8_t *lpBuffer, DWORD nSize, void *Arguments)',
 );
+
+/** https://learn.microsoft.com/en-us/windows/win32/api/winbase/nf-winbase-getnamedpipeclientprocessid */
+export const GetNamedPipeClientProcessId = bind<(pipe: Handle, clientProcessId: number[]) => number>(
+  'BOOL __stdcall GetNamedPipeClientProcessId(HANDLE Pipe, _Out_ DWORD *ClientProcessId)',
+);
+
+/** https://learn.microsoft.com/en-us/windows/win32/api/winbase/nf-winbase-getnamedpipeclientcomputernamew */
+export const GetNamedPipeClientComputerNameW = bind<(pipe: Handle, clientComputerName: Buffer, length: number) => number>(
+  'BOOL __stdcall GetNamedPipeClientComputerNameW(HANDLE Pipe, _Out_ uint8_t *ClientComputerName, DWORD ClientComputerNameLength)',
+);

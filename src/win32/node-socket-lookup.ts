@@ -14,16 +14,7 @@ import { sockaddrKey, socketKey } from '../endpoint-key';
 import { AF_INET, AF_INET6, UV_TCP } from './constants';
 import { SOCKADDR_STORAGE_SIZE } from './structs';
 import { getpeername, getsockname } from './ws2_32';
-import {
-  HANDLE_LOOP_OFFSET,
-  HANDLE_QUEUE_OFFSET,
-  LOOP_HANDLE_QUEUE_OFFSET,
-  QUEUE_PREV_OFFSET,
-  readPointer,
-  uv_default_loop,
-  uv_fileno,
-  uv_handle_get_type,
-} from './libuv';
+import { walkHandlesFromTail } from './libuv-handles';
 
 /** Above this many remembered handles, the next miss rebuilds the maps from a full walk. */
 const PRUNE_THRESHOLD = 4096;
@@ -31,7 +22,6 @@ const PRUNE_THRESHOLD = 4096;
 const socketByKey = new Map<string, bigint>();
 const socketByHandle = new Map<bigint, bigint>();
 let liveAtLastFullWalk = 0;
-let loopAddress: bigint | undefined;
 
 function sockaddrOf(fn: typeof getsockname, socket: bigint): string | undefined {
   const buf = Buffer.alloc(SOCKADDR_STORAGE_SIZE);
@@ -46,27 +36,9 @@ export function keyOfSocket(socket: bigint): string | undefined {
   return local === undefined ? undefined : socketKey(local, sockaddrOf(getpeername, socket));
 }
 
-function loop(): bigint {
-  return (loopAddress ??= BigInt(uv_default_loop()));
-}
-
 /** Visits TCP handles from the newest; `visit` returns true to stop. Returns false if it saw them all. */
 function walkFromTail(visit: (handle: bigint, socket: bigint) => boolean): boolean {
-  const head = loop() + LOOP_HANDLE_QUEUE_OFFSET;
-  for (let node = readPointer(head + QUEUE_PREV_OFFSET); node !== head; node = readPointer(node + QUEUE_PREV_OFFSET)) {
-    const handle = node - HANDLE_QUEUE_OFFSET;
-    if (readPointer(handle + HANDLE_LOOP_OFFSET) !== loop()) {
-      throw new SocketHandoffError(
-        'ERR_BINDING_UNAVAILABLE',
-        "This Node.js build's libuv handle layout is not the one socket-handoff knows; cannot find the SOCKET of a Node socket. Pass a raw SOCKET instead.",
-      );
-    }
-    if (uv_handle_get_type(handle) !== UV_TCP) continue;
-    const out: Array<number | bigint> = [0];
-    if (uv_fileno(handle, out) !== 0) continue;
-    if (visit(handle, BigInt(out[0]))) return true;
-  }
-  return false;
+  return walkHandlesFromTail(UV_TCP, visit);
 }
 
 function remember(handle: bigint, socket: bigint): void {

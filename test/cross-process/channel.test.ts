@@ -52,7 +52,7 @@ describe.each(NODE_LINES)('hand-off channel, Windows Node %s', (line) => {
     expect(r.clientErrors).toEqual([{ clientError: 'ERR_CHANNEL_AUTH' }]);
   });
 
-  it('answers malformed, oversized and unknown-version frames with coded errors and keeps serving', async () => {
+  it('answers malformed, oversized and unknown-version frames and a lying pid with coded errors, and keeps serving', async () => {
     const r = await scenario('malformed');
     const codes = Object.fromEntries(Object.entries(r.answers).map(([k, v]: [string, any]) => [k, v.map((m: any) => m.code ?? m.type)]));
     expect(codes).toEqual({
@@ -60,11 +60,19 @@ describe.each(NODE_LINES)('hand-off channel, Windows Node %s', (line) => {
       oversized: ['ERR_FRAME_TOO_LARGE'],
       notJson: ['ERR_MALFORMED_FRAME'],
       unknownVersion: ['ERR_UNSUPPORTED_VERSION'],
+      liarPid: ['ERR_PID_MISMATCH'],
       socketBeforeHello: ['ERR_MALFORMED_FRAME'],
       badTokenAfterHello: ['ready', expect.stringMatching(/^WSAE/), 'ERR_INVALID_TOKEN'],
     });
     expect(r.reply).toBe(`still serving? answered by ${r.receiverPid}\n`);
-    expect(r.clientErrors).toEqual(['ERR_MALFORMED_FRAME', 'ERR_FRAME_TOO_LARGE', 'ERR_MALFORMED_FRAME', 'ERR_UNSUPPORTED_VERSION', 'ERR_MALFORMED_FRAME']);
+    expect(r.clientErrors).toEqual([
+      'ERR_MALFORMED_FRAME',
+      'ERR_FRAME_TOO_LARGE',
+      'ERR_MALFORMED_FRAME',
+      'ERR_UNSUPPORTED_VERSION',
+      'ERR_PID_MISMATCH',
+      'ERR_MALFORMED_FRAME',
+    ]);
   });
 
   it('answers every one of 1,000 connections exactly once while receivers are killed at random points', async () => {
