@@ -16,7 +16,24 @@ export type SocketHandoffErrorCode =
   | 'ERR_NOT_CONNECTED'
   | 'ERR_UNSUPPORTED_SOCKET_TYPE'
   | 'ERR_BINDING_UNAVAILABLE'
-  | 'ERR_NOT_MAIN_THREAD';
+  | 'ERR_NOT_MAIN_THREAD'
+  | 'ERR_MALFORMED_FRAME'
+  | 'ERR_FRAME_TOO_LARGE'
+  | 'ERR_UNEXPECTED_MESSAGE'
+  | 'ERR_UNSUPPORTED_VERSION'
+  | 'ERR_CHANNEL_AUTH'
+  | 'ERR_CHANNEL_UNAVAILABLE'
+  | 'ERR_CHANNEL_CLOSED'
+  | 'ERR_CHANNEL_IN_USE'
+  | 'ERR_CHANNEL_FAILED'
+  | 'ERR_HANDSHAKE_TIMEOUT'
+  | 'ERR_HANDOFF_REFUSED'
+  | 'ERR_HANDOFF_DECLINED'
+  | 'ERR_HANDOFF_TIMEOUT'
+  | 'ERR_RECEIVER_GONE'
+  | 'ERR_ONSOCKET_THREW'
+  | 'ERR_REMOTE_CLIENT'
+  | 'ERR_PID_MISMATCH';
 
 /** Base class of every error this package throws. `code` is stable; `message` is for people. */
 export class SocketHandoffError extends Error {
