@@ -5,7 +5,7 @@ import {
   protocolInfoFromBytes,
   protocolInfoToBytes,
 } from '../src/protocol-info';
-import { coded, sampleBytes, sampleInfo, sampleWithGarbage, tokenError, TCP_PROVIDER_ID } from './support/protocol-info-sample';
+import { coded, SDK_OFFSETS, sampleBytes, sampleInfo, sampleWithGarbage, tokenError, TCP_PROVIDER_ID } from './support/protocol-info-sample';
 
 const argTypeError = (message: RegExp) => coded('ERR_INVALID_ARG_TYPE', message);
 const argValueError = (message: RegExp) => coded('ERR_INVALID_ARG_VALUE', message);
@@ -14,18 +14,7 @@ describe('PROTOCOL_INFO_LAYOUT', () => {
   test('matches the SDK offsets', () => {
     expect(PROTOCOL_INFO_SIZE).toBe(628);
     const offsets = Object.fromEntries(Object.entries(PROTOCOL_INFO_LAYOUT).map(([k, v]) => [k, v.offset]));
-    expect(offsets).toMatchObject({
-      dwServiceFlags1: 0,
-      ProviderId: 20,
-      dwCatalogEntryId: 36,
-      ProtocolChain: 40,
-      iVersion: 72,
-      iAddressFamily: 76,
-      iSocketType: 88,
-      iProtocol: 92,
-      dwProviderReserved: 112,
-      szProtocol: 116,
-    });
+    expect(offsets).toMatchObject(SDK_OFFSETS);
     expect(PROTOCOL_INFO_LAYOUT.ProviderId.size).toBe(16);
     expect(PROTOCOL_INFO_LAYOUT.ProtocolChain.size).toBe(32);
     expect(PROTOCOL_INFO_LAYOUT.szProtocol.size).toBe(512);

@@ -1,6 +1,20 @@
 /** A realistic WSAPROTOCOL_INFOW sample shared by the codec tests, and jest matchers for coded errors. */
 import type { ProtocolInfo } from '../../src/protocol-info';
 
+/** Member offsets of WSAPROTOCOL_INFOW as the SDK documents them (the table). */
+export const SDK_OFFSETS: Readonly<Record<string, number>> = {
+  dwServiceFlags1: 0,
+  ProviderId: 20,
+  dwCatalogEntryId: 36,
+  ProtocolChain: 40,
+  iVersion: 72,
+  iAddressFamily: 76,
+  iSocketType: 88,
+  iProtocol: 92,
+  dwProviderReserved: 112,
+  szProtocol: 116,
+};
+
 export const TCP_PROVIDER_ID = '{E70F1AA0-AB8B-11CF-8CA3-00805F48A192}';
 
 /**

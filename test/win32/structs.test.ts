@@ -6,21 +6,10 @@
 import koffi from 'koffi';
 import { PROTOCOL_INFO_LAYOUT, PROTOCOL_INFO_SIZE, protocolInfoFromBytes } from '../../src/protocol-info';
 import { GUID, WSAPROTOCOL_INFOW, WSAPROTOCOLCHAIN } from '../../src/win32/structs';
+import { SDK_OFFSETS } from '../support/protocol-info-sample';
 
 const membersOf = (type: { members?: Record<string, { type: unknown }> }) => type.members ?? {};
 
-const SDK_OFFSETS: Record<string, number> = {
-  dwServiceFlags1: 0,
-  ProviderId: 20,
-  dwCatalogEntryId: 36,
-  ProtocolChain: 40,
-  iVersion: 72,
-  iAddressFamily: 76,
-  iSocketType: 88,
-  iProtocol: 92,
-  dwProviderReserved: 112,
-  szProtocol: 116,
-};
 
 describe('WSAPROTOCOL_INFOW koffi struct', () => {
   it('is 628 bytes, as sizeof(WSAPROTOCOL_INFOW) in the SDK', () => {
