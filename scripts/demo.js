@@ -1,57 +1,64 @@
 'use strict';
 /**
- * `npm run demo`: the core of socket-handoff in one short transcript.
+ * `npm run demo`: socket-handoff doing the real thing, in one short transcript.
  *
- * The parent listens on 127.0.0.1, starts a worker process (scripts/demo-worker.js), exports its
- * listening socket for the worker's pid and sends the token over the worker's stdin. The worker
- * imports it and serves; the parent closes its own copy, then connects as a client a few times and
- * prints the worker's answers. Off Windows this re-runs itself under Wine (scripts/win-node).
- * Exits 0 when every step worked, 1 (with a FAILED line) otherwise.
+ * A dispatcher (this process) accepts TCP connections, reads each HTTP request head and hands the
+ * connection, head included, to one of two worker processes over the hand-off channel
+ * (openSender/openReceiver). The workers (scripts/demo/worker.js) are separate processes that know
+ * only their channel names; they answer HTTP with their pid. Then a WebSocket client (the `ws`
+ * package) talks to worker A, and A moves the live WebSocket, with the bytes it had read but not
+ * parsed, to worker B, which resumes it: the client sees one unbroken sequence and no reconnect.
+ * Last, a worker dies and the dispatcher hands its next connection to the other one instead.
+ *
+ *   node scripts/demo.js                 drive it with real clients; exit 0 when every check passed, 1 otherwise
+ *   node scripts/demo.js --serve [--port N]   keep it running on 127.0.0.1:N (default 8080) for curl or a
+ *                                        browser; Ctrl-C stops everything
+ *
+ * Off Windows it re-runs itself under Wine (scripts/win-node).
  */
-require('./on-windows').ensureWindows(__filename);
+const USAGE = 'usage: node scripts/demo.js [--serve [--port N]]';
 
-const { spawn } = require('node:child_process');
-const net = require('node:net');
-const path = require('node:path');
-const readline = require('node:readline');
-
-const TIMEOUT_MS = 30_000;
-const REQUESTS = 3;
-const HOST = '127.0.0.1';
-
-const FAMILIES = { 2: 'AF_INET', 23: 'AF_INET6' };
-const TYPES = { 1: 'SOCK_STREAM', 2: 'SOCK_DGRAM' };
-const PROTOCOLS = { 6: 'IPPROTO_TCP', 17: 'IPPROTO_UDP' };
-const named = (table, value) => (table[value] ? `${value} (${table[value]})` : String(value));
-
-const parentTag = `[parent ${process.pid}]`;
-let workerTag = '[worker]';
-const say = (tag, text) => console.log(`${tag} ${text}`);
-
-let worker; // ChildProcess
-let workerClosed = false;
-let workerStopping = false; // set once the parent asks the worker to stop; any earlier exit is a failure
-let finished = false;
-let step = 'starting';
-
-/** Prints one clear line, stops the worker, exits 1. */
-function fail(text) {
-  if (finished) return;
-  finished = true;
-  console.log(`[demo] FAILED while ${step}: ${text}`);
-  killWorker();
-  process.exit(1);
-}
-
-function killWorker() {
-  if (worker && !workerClosed && worker.exitCode === null && worker.signalCode === null) {
-    try {
-      worker.kill();
-    } catch {
-      // already gone
+function parseArgs(argv) {
+  const options = { serve: false, port: 8080 };
+  for (let i = 0; i < argv.length; i++) {
+    const arg = argv[i];
+    if (arg === '--serve') options.serve = true;
+    else if (arg === '--port' || arg.startsWith('--port=')) {
+      const value = arg === '--port' ? argv[++i] : arg.slice('--port='.length);
+      options.port = Number(value);
+      if (!Number.isInteger(options.port) || options.port < 1 || options.port > 65535) {
+        console.error(`--port: a port number from 1 to 65535, not ${JSON.stringify(value)}\n${USAGE}`);
+        process.exit(64);
+      }
+    } else if (arg === '--help' || arg === '-h') {
+      console.log(USAGE);
+      process.exit(0);
+    } else {
+      console.error(`unknown argument ${JSON.stringify(arg)}\n${USAGE}`);
+      process.exit(64);
     }
   }
+  return options;
 }
+
+const options = parseArgs(process.argv.slice(2));
+require('./on-windows').ensureWindows(__filename);
+
+const path = require('node:path');
+
+const TIMEOUT_MS = 60_000;
+const HOST = '127.0.0.1';
+const WORKERS = ['A', 'B'];
+const MESSAGES = 100;
+const INTERVAL_MS = 20;
+const MIGRATE_AT = 50;
+
+const tag = `[dispatcher ${process.pid}]`;
+const say = (who, text) => console.log(`${who} ${text}`);
+
+let workers = [];
+let finished = false;
+let step = 'starting';
 
 /** `CODE: message`, first line only (no stack traces in the transcript). */
 function describeError(err) {
@@ -60,185 +67,204 @@ function describeError(err) {
   return text.split(/\r?\n/)[0];
 }
 
+function killWorkers() {
+  for (const w of workers) {
+    w.expectExit = true;
+    if (!w.exited) {
+      try {
+        w.child.kill();
+      } catch {
+        // already gone
+      }
+    }
+  }
+}
+
+/** Prints one clear line, stops the workers, exits 1. */
+function fail(text) {
+  if (finished) return;
+  finished = true;
+  console.log(`[demo] FAILED while ${step}: ${text}`);
+  killWorkers();
+  process.exit(1);
+}
+
+function check(ok, text) {
+  if (!ok) fail(text);
+}
+
 process.on('uncaughtException', (err) => fail(`unexpected error: ${describeError(err)}`));
 process.on('unhandledRejection', (err) => fail(`unexpected error: ${describeError(err)}`));
 process.on('exit', (code) => {
-  killWorker();
+  killWorkers();
   // Only reachable when the event loop ran dry with a step still waiting: never report success then.
-  if (!finished && code === 0) {
+  if (!finished && code === 0 && !options.serve) {
     console.log(`[demo] FAILED while ${step}: the demo stopped before finishing`);
     process.exitCode = 1;
   }
 });
-// unref: when everything is done the process exits by itself; the timer only fires if something hangs.
-setTimeout(() => fail(`timed out after ${TIMEOUT_MS / 1000} s`), TIMEOUT_MS).unref();
 
-let socketHandoff;
+let dist;
 try {
-  socketHandoff = require(path.join(__dirname, '..', 'dist'));
+  dist = require(path.join(__dirname, '..', 'dist'));
 } catch (err) {
   fail(`could not load the package from dist/ (${describeError(err)}); build it first: npm run build`);
 }
-const { exportSocket, importSocket, decodeProtocolInfo } = socketHandoff;
+if (typeof dist.sendWebSocket !== 'function') fail('dist/ is out of date (no sendWebSocket); build it first: npm run build');
 
-// ---------------------------------------------------------------------------------------------
-// The worker: line-based JSON both ways (see demo-worker.js); its lines are relayed here.
+const { createDispatcher } = require('./demo/dispatcher');
+const { startWorker } = require('./demo/workers');
+const clients = require('./demo/clients');
 
-/** Messages from the worker not consumed yet, and the one waiter for the next message. */
-const inbox = [];
-let waiter;
+/** Starts the workers and the dispatcher; resolves once every worker receives on its channel. */
+async function start(port, onEvent) {
+  const channel = `socket-handoff-demo-${process.pid}`;
+  step = `listening on ${HOST}:${port}`;
+  const dispatcher = createDispatcher({ channel, workers: WORKERS, log: (text) => say(tag, text) });
+  const boundPort = await dispatcher.listen(port, HOST); // first, so that a port in use fails at once
 
-function startWorker() {
-  worker = spawn(process.execPath, [path.join(__dirname, 'demo-worker.js')], { stdio: ['pipe', 'pipe', 'pipe'] });
-  worker.on('error', (err) => fail(`could not start the worker: ${describeError(err)}`));
-  worker.stdin.on('error', (err) => fail(`could not write to the worker: ${describeError(err)}`));
-  workerTag = `[worker ${worker.pid}]`;
-
-  readline.createInterface({ input: worker.stdout }).on('line', (line) => {
-    let message;
-    try {
-      message = JSON.parse(line);
-    } catch {
-      say(workerTag, line); // not ours (a stray console.log); show it as it is
-      return;
-    }
-    if (message.type === 'error') fail(`the worker reported: ${message.text}`);
-    if (message.text) say(workerTag, message.text);
-    if (message.type === 'log') return; // shown above; nothing waits for it
-    inbox.push(message);
-    deliver();
-  });
-  readline.createInterface({ input: worker.stderr }).on('line', (line) => say(workerTag, `(stderr) ${line}`));
-
-  worker.on('close', (code, signal) => {
-    workerClosed = true;
-    if (!workerStopping) fail(`the worker exited unexpectedly (code ${code}${signal ? `, signal ${signal}` : ''})`);
-    inbox.push({ type: 'exit', code, signal });
-    deliver();
-  });
-}
-
-function deliver() {
-  if (waiter && inbox.length > 0) {
-    const resolve = waiter;
-    waiter = undefined;
-    resolve(inbox.shift());
+  step = 'starting the workers';
+  workers = WORKERS.map((name) => startWorker({ channel, name, peers: WORKERS, say, onEvent, onFailure: fail }));
+  say(tag, `started workers ${workers.map((w) => `${w.name} (pid ${w.pid})`).join(' and ')}; each knows only the channel name "${channel}"`);
+  await Promise.all(workers.map((w) => w.ready));
+  step = 'connecting to the workers';
+  const connected = await dispatcher.connectAll();
+  for (const { name, pid } of connected) {
+    const w = workers.find((x) => x.name === name);
+    check(pid === w.pid, `the channel of worker ${name} is served by pid ${pid}, not by ${w.pid}`);
   }
+  say(tag, `listening on ${HOST}:${boundPort}; hands each connection, with the request head it read, to ${WORKERS.join(', ')} in turn`);
+  return { dispatcher, port: boundPort };
 }
 
-/** Resolves with the next worker message, which must be of `type`; anything else fails the demo. */
-function expectFromWorker(type) {
-  return new Promise((resolve) => {
-    waiter = (message) => {
-      if (message.type === type) resolve(message);
-      else if (message.type === 'exit') fail(`the worker exited (code ${message.code}${message.signal ? `, signal ${message.signal}` : ''}) instead of sending "${type}"`);
-      else fail(`expected "${type}" from the worker, got "${message.type}"`);
-    };
-    deliver();
-  });
+/** Polls `find` until it returns something, or `ms` passed (then undefined). */
+async function waitFor(find, ms) {
+  for (const end = Date.now() + ms; Date.now() < end; await new Promise((r) => setTimeout(r, 10))) {
+    const found = find();
+    if (found) return found;
+  }
+  return find();
 }
 
-function sendToWorker(message) {
-  worker.stdin.write(`${JSON.stringify(message)}\n`);
-}
-
-// ---------------------------------------------------------------------------------------------
-// The client: one request per connection, the whole answer read until the worker ends it.
-
-function request(port, text) {
-  return new Promise((resolve, reject) => {
-    let answer = '';
-    const socket = net.connect(port, HOST, () => socket.write(`${text}\n`));
-    socket.setEncoding('utf8');
-    socket.setTimeout(5000, () => socket.destroy(new Error('no answer within 5 s')));
-    socket.on('data', (chunk) => (answer += chunk));
-    socket.on('end', () => resolve(answer.trim()));
-    socket.on('error', reject);
-  });
-}
-
-function listen(server) {
-  return new Promise((resolve, reject) => {
-    server.once('error', reject);
-    server.listen(0, HOST, () => resolve(server.address().port));
-  });
-}
-
-async function main() {
-  console.log(`socket-handoff demo (Node ${process.version}, ${process.platform} ${process.arch}): one process hands its listening socket to another`);
-
-  step = 'listening';
-  // Once the worker holds the socket the parent must never accept anything itself.
-  const server = net.createServer((conn) => {
-    conn.destroy();
-    fail('the parent accepted a connection after handing its listener to the worker');
-  });
-  const port = await listen(server);
-  say(parentTag, `listening on ${HOST}:${port}`);
-
-  step = 'starting the worker';
-  startWorker();
-  say(parentTag, `started a worker process: pid ${worker.pid}`);
-
-  step = 'exporting the socket';
-  const token = exportSocket(server, worker.pid);
-  say(parentTag, `exportSocket(server, ${worker.pid}) -> token "${token.slice(0, 24)}..." (${token.length} base64 chars)`);
-  const info = decodeProtocolInfo(token);
-  say(
-    parentTag,
-    `the token decodes to szProtocol "${info.szProtocol}", family ${named(FAMILIES, info.iAddressFamily)}, ` +
-      `type ${named(TYPES, info.iSocketType)}, protocol ${named(PROTOCOLS, info.iProtocol)}`,
+async function drive() {
+  console.log(
+    `socket-handoff demo (Node ${process.version}, ${process.platform} ${process.arch}): ` +
+      'a dispatcher hands connections to worker processes, and a live WebSocket moves between them',
   );
+  const events = [];
+  const { dispatcher, port } = await start(0, (worker, message) => events.push({ worker: worker.name, ...message }));
+  const [A, B] = workers;
+  const base = `http://${HOST}:${port}`;
 
-  step = 'handing the token to the worker';
-  sendToWorker({ token });
-  say(parentTag, 'sent the token to the worker on its stdin');
-  const ready = await expectFromWorker('ready');
-  if (ready.pid !== worker.pid) fail(`the worker says its pid is ${ready.pid}, but it was started as ${worker.pid}`);
-  if (ready.port !== port) fail(`the worker listens on port ${ready.port}, not on the parent's port ${port}`);
-
-  step = "closing the parent's listener";
-  await new Promise((resolve, reject) => server.close((err) => (err ? reject(err) : resolve())));
-  say(parentTag, 'closed its own listener (server.close()): only the worker holds the socket now');
-
-  for (let i = 1; i <= REQUESTS; i++) {
-    step = `sending request ${i}`;
-    const answer = await request(port, `request ${i}`);
-    say('[client]', `${HOST}:${port} "request ${i}" -> ${answer}`);
-    if (!answer) fail('the connection closed without an answer');
-    if (!answer.startsWith(`worker ${worker.pid} `)) fail(`the answer did not come from worker ${worker.pid}`);
+  // 1. Plain requests, one connection each: round-robin.
+  for (const expected of [A, B, A]) {
+    step = 'sending GET /';
+    const res = await clients.get(`${base}/`);
+    say('[client]', `GET / -> ${res.status} ${res.body}`);
+    check(res.status === 200, `GET / answered ${res.status}`);
+    check(res.worker === expected.name && res.pid === expected.pid, `expected worker ${expected.name} (pid ${expected.pid}) to answer`);
   }
 
-  step = 'importing a bad token';
-  try {
-    importSocket('not a token');
-    fail("importSocket('not a token') did not throw");
-  } catch (err) {
-    if (err.code !== 'ERR_INVALID_TOKEN') fail(`importSocket('not a token') threw ${describeError(err)}, not ERR_INVALID_TOKEN`);
-    say(parentTag, `importSocket('not a token') throws ${err.code}: ${err.message}`);
-  }
+  // 2. Keep-alive: the second request travels on the connection the worker already holds.
+  step = 'sending two requests on one kept-alive connection';
+  const agent = new (require('node:http').Agent)({ keepAlive: true, maxSockets: 1 });
+  const first = await clients.get(`${base}/`, agent);
+  const second = await clients.get(`${base}/?again`, agent);
+  agent.destroy();
+  say('[client]', `GET / and GET /?again on one kept-alive connection -> ${second.body}`);
+  check(first.status === 200 && second.status === 200, `the kept-alive requests answered ${first.status} and ${second.status}`);
+  check(second.reusedSocket === true && second.localPort === first.localPort, 'the second request did not reuse the connection');
+  check(first.pid === B.pid && second.pid === B.pid, `both kept-alive requests should reach worker B (pid ${B.pid}); got pids ${first.pid} and ${second.pid}`);
+  check(/request 2 on connection/.test(second.body), `worker B did not see the second request on the same connection: "${second.body}"`);
 
-  step = 'stopping the worker';
-  say(parentTag, 'asking the worker to stop');
-  workerStopping = true;
-  sendToWorker({ cmd: 'stop' });
-  worker.stdin.end();
-  await expectFromWorker('closed');
-  const exit = await expectFromWorker('exit');
-  if (exit.code !== 0) fail(`the worker exited with code ${exit.code}${exit.signal ? ` (signal ${exit.signal})` : ''}`);
-  say(parentTag, 'the worker exited with code 0');
+  // 3. The WebSocket: A answers, then moves it to B mid-stream.
+  step = 'exchanging WebSocket messages';
+  const url = `ws://${HOST}:${port}/echo?migrate-at=${MIGRATE_AT}`;
+  const run = await clients.exchange(url, {
+    count: MESSAGES,
+    intervalMs: INTERVAL_MS,
+    onOpen: () => say('[client]', `WebSocket ${url} open (the ws package); sending ${MESSAGES} numbered messages, one every ${INTERVAL_MS} ms`),
+  });
+  const { problems, stretches, longestGap } = clients.checkEchoes(run.echoes, MESSAGES);
+  check(problems.length === 0, `the echoes are not one unbroken sequence: ${problems.join('; ')}`);
+  say('[client]', `${MESSAGES} echoes, in order, none missing or repeated: ${stretches.map((s) => `${s.from}-${s.to} from worker ${s.worker} (pid ${s.pid})`).join(', ')}`);
+  check(run.events.length === 0 && run.opens === 1, `the client saw ${JSON.stringify(run.events)} and ${run.opens} 'open'`);
+  say('[client]', `no 'close', no 'error', one 'open' (no reconnect); longest wait between two echoes: ${longestGap} ms`);
+  const moving = events.find((e) => e.event === 'ws-moving');
+  const moved = events.find((e) => e.event === 'ws-moved');
+  const resumed = events.find((e) => e.event === 'ws-resumed');
+  // A stops parsing after echo 50; a message that came in the same read as message 50 is still A's.
+  check(moving && moving.worker === 'A' && moving.to === 'B' && moving.n >= MIGRATE_AT, 'worker A did not report handing the WebSocket to B');
+  check(moved && moved.worker === 'A', 'worker A did not report that B adopted the WebSocket');
+  check(resumed && resumed.worker === 'B' && resumed.n === moving.n && resumed.headBytes === moving.headBytes, 'worker B did not resume where A stopped');
+  check(stretches.length === 2, `expected the echoes from 2 workers in turn, got ${stretches.length} stretches`);
+  check(stretches[0].pid === A.pid && stretches[0].to === moving.n, `echoes 1-${moving.n} should come from worker A (pid ${A.pid})`);
+  check(stretches[1].pid === B.pid, `echoes after ${moving.n} should come from worker B (pid ${B.pid})`);
 
-  step = 'checking that the socket is gone';
-  try {
-    const answer = await request(port, 'anyone there?');
-    fail(`a connection after both processes closed the socket was answered: ${answer}`);
-  } catch (err) {
-    if (err.code !== 'ECONNREFUSED') throw err;
-    say('[client]', `${HOST}:${port} now refuses connections (${err.code}): nobody holds the socket any more`);
-  }
+  step = 'closing the WebSocket';
+  const code = await clients.close(run.ws);
+  say('[client]', `closed the WebSocket; worker B answered the closing handshake (code ${code})`);
+  check(code === 1000, `close code ${code}, not 1000`);
+  const closedAtB = await waitFor(() => events.find((e) => e.event === 'ws-close'), 3000);
+  check(closedAtB && closedAtB.worker === 'B' && closedAtB.code === 1000 && closedAtB.n === MESSAGES, `worker B did not see the WebSocket close after ${MESSAGES} echoes`);
 
+  // 4. A worker dies: its next connection comes back to the dispatcher intact and goes to the other.
+  step = 'stopping worker B the hard way';
+  say(tag, `killing worker B (pid ${B.pid})`);
+  await B.kill();
+  step = 'sending GET / with worker B gone';
+  const res = await clients.get(`${base}/`);
+  say('[client]', `GET / -> ${res.status} ${res.body}`);
+  check(res.status === 200 && res.pid === A.pid, `with worker B gone, worker A (pid ${A.pid}) should have answered`);
+
+  step = 'stopping';
+  say(tag, 'asking worker A to stop');
+  const exitCode = await A.stop();
+  check(exitCode === 0, `worker A exited with code ${exitCode}`);
+  await dispatcher.close();
+  say(tag, `worker A exited with code 0; the dispatcher closed its listener and its channels`);
   finished = true;
-  say(parentTag, 'done: every step worked');
+  say(tag, 'done: every check passed');
 }
 
-main().catch((err) => fail(describeError(err)));
+async function serve() {
+  const startup = setTimeout(() => fail(`not serving after ${TIMEOUT_MS / 1000} s`), TIMEOUT_MS);
+  const { dispatcher, port } = await start(options.port, () => {});
+  clearTimeout(startup);
+  const base = `http://${HOST}:${port}`;
+  step = 'serving';
+  const tries = [
+    [`curl ${base}/`, 'again and again: the workers take turns'],
+    [`curl ${base}/ ${base}/?again`, 'two requests on one kept-alive connection: one worker answers both'],
+    [`a browser on ${base}/live`, 'a WebSocket that moves to the other worker every 10 messages'],
+  ];
+  const width = Math.max(...tries.map(([what]) => what.length));
+  console.log(
+    [
+      `serving on ${base}/ with workers ${workers.map((w) => `${w.name} (pid ${w.pid})`).join(' and ')}. Try:`,
+      ...tries.map(([what, why]) => `  ${what.padEnd(width)}   ${why}`),
+      'Ctrl-C stops everything.',
+    ].join('\n'),
+  );
+  let stopping = false;
+  const stop = async () => {
+    if (stopping) return;
+    stopping = true;
+    say(tag, 'stopping the workers and the dispatcher');
+    await Promise.all(workers.map((w) => Promise.race([w.stop(), new Promise((r) => setTimeout(r, 3000))])));
+    await Promise.race([dispatcher.close(), new Promise((r) => setTimeout(r, 2000))]);
+    say(tag, 'stopped');
+    process.exit(0);
+  };
+  process.on('SIGINT', stop);
+  process.on('SIGTERM', stop);
+  process.on('SIGBREAK', stop);
+}
+
+if (options.serve) {
+  serve().catch((err) => fail(describeError(err)));
+} else {
+  // unref: when everything is done the process exits by itself; the timer only fires if something hangs.
+  setTimeout(() => fail(`timed out after ${TIMEOUT_MS / 1000} s`), TIMEOUT_MS).unref();
+  drive().catch((err) => fail(describeError(err)));
+}

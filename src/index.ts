@@ -2,9 +2,10 @@
 export { exportSocket, importSocket, type ExportableSocket } from './token-api';
 export { encodeProtocolInfo, decodeProtocolInfo } from './token-codec';
 export { PROTOCOL_INFO_SIZE, type ProtocolInfo } from './protocol-info';
-export { SocketHandle, type SocketHandleInfo } from './socket-handle';
+export { SocketHandle, type SocketHandleInfo, type AdoptSocketOptions } from './socket-handle';
 export { SocketHandoffError, InvalidTokenError, WinsockError, type SocketHandoffErrorCode } from './errors';
 export { openReceiver, SocketReceiver, type ReceiverOptions, type SocketInfo, type OnSocket } from './channel/receiver';
 export { openSender, SocketSender, type SenderOptions, type SendOptions, type SendResult } from './channel/sender';
 export { PROTOCOL_VERSION } from './channel/messages';
 export { MAX_FRAME_SIZE } from './channel/frame-codec';
+export { detachWebSocket, attachWebSocket, sendWebSocket, type DetachedWebSocket, type DetachOptions, type SendWebSocketOptions, type AttachOptions, type WebSocketLike, type WebSocketClass } from './websocket-migration';

@@ -3,13 +3,19 @@
  * Node (`toNetServer()` / `toNetSocket()`) or closed. Either happens once.
  */
 import * as net from 'node:net';
-import { SocketHandoffError } from './errors';
+import { invalidArgType, SocketHandoffError } from './errors';
 
 /** What the platform backend does for a SocketHandle; injected so that tests can use a fake. */
 export interface SocketHandleOps {
   close(handle: bigint): void;
   adoptServer(handle: bigint): net.Server;
-  adoptSocket(handle: bigint): net.Socket;
+  adoptSocket(handle: bigint, options: AdoptSocketOptions): net.Socket;
+}
+
+/** Options of toNetSocket(). */
+export interface AdoptSocketOptions {
+  /** As net.Socket's allowHalfOpen: keep the writable side open after the peer ends. Default false. */
+  allowHalfOpen?: boolean;
 }
 
 /** Facts about an imported socket, read from the OS right after the import. */
@@ -71,16 +77,20 @@ export class SocketHandle implements SocketHandleInfo {
 
   /**
    * Adopts a connected TCP socket as a working `net.Socket`; it starts reading at once.
+   * `options.allowHalfOpen` is net.Socket's (default false).
    * @throws SocketHandoffError `ERR_HANDLE_CONSUMED`, `ERR_NOT_CONNECTED`, `ERR_UNSUPPORTED_SOCKET_TYPE`
    * @example importSocket(token).toNetSocket().on('data', (chunk) => console.log(chunk.length));
    */
-  toNetSocket(): net.Socket {
+  toNetSocket(options: AdoptSocketOptions = {}): net.Socket {
     this.#checkOpen('toNetSocket');
     this.#checkStream('toNetSocket');
     if (this.listening) {
       throw new SocketHandoffError('ERR_NOT_CONNECTED', 'toNetSocket() needs a connected socket; this one is listening: use toNetServer()');
     }
-    const socket = this.#ops.adoptSocket(this.handle);
+    if (options.allowHalfOpen !== undefined && typeof options.allowHalfOpen !== 'boolean') {
+      throw invalidArgType('options.allowHalfOpen', 'a boolean', options.allowHalfOpen);
+    }
+    const socket = this.#ops.adoptSocket(this.handle, { allowHalfOpen: options.allowHalfOpen === true });
     this.#state = 'adopted';
     return socket;
   }

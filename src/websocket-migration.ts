@@ -112,7 +112,7 @@ export interface SendWebSocketOptions extends DetachOptions {
    * Any JSON value for the receiver's `info.meta`. A function is called once the WebSocket is
    * detached (no message is delivered after that), so that it can report the final state.
    */
-  meta?: unknown | ((detached: DetachedWebSocket) => unknown);
+  meta?: ((detached: DetachedWebSocket) => unknown) | object | string | number | boolean | null;
 }
 
 /** Options of attachWebSocket(): the state to restore, and ws's own server options. */
@@ -231,6 +231,7 @@ export async function detachWebSocket(ws: WebSocketLike, options: DetachOptions 
 
   let fromSocket: Buffer[] = [];
   let savedBufferedBytes = 0;
+  let heldClosing = false; // readyState set to CLOSING by us (not by ws closing)
   let settled = false;
   const reattach = () => {
     if (settled) return;
@@ -238,7 +239,7 @@ export async function detachWebSocket(ws: WebSocketLike, options: DetachOptions 
     detaching.delete(w);
     for (let i = fromSocket.length - 1; i >= 0; i--) if (!socket.destroyed) socket.unshift(fromSocket[i]);
     fromSocket = [];
-    if (w._readyState === CLOSING) {
+    if (heldClosing && w._readyState === CLOSING) {
       w._readyState = OPEN;
       if (w._sender) w._sender._bufferedBytes = savedBufferedBytes; // drop what send() counted while we held it
     }
@@ -248,6 +249,7 @@ export async function detachWebSocket(ws: WebSocketLike, options: DetachOptions 
     // Tell ws what it missed meanwhile, then let it read again.
     if (socketError) saved.error.call(socket, socketError);
     if ((socket as unknown as { closed?: boolean }).closed) saved.close.call(socket);
+    else if (socket.readableEnded) saved.end.call(socket);
     else if (!w._paused && !receiver._writableState.needDrain) socket.resume();
   };
   const release = () => {
@@ -304,6 +306,7 @@ export async function detachWebSocket(ws: WebSocketLike, options: DetachOptions 
   const head = Buffer.concat([...receiver._buffers, ...fromSocket]);
   savedBufferedBytes = w._sender._bufferedBytes;
   w._readyState = CLOSING;
+  heldClosing = true;
   return { socket, head, protocol: w._protocol ?? '', binaryType: w._binaryType ?? 'nodebuffer', reattach, release };
 }
 
@@ -320,12 +323,10 @@ function readUpTo(socket: net.Socket, max: number, timeout: number): Promise<Buf
       else resolve(chunk as Buffer);
     };
     const onData = (data: Buffer | string) => {
-      let chunk = typeof data === 'string' ? Buffer.from(data) : data;
-      if (chunk.length > max) {
-        socket.unshift(chunk.subarray(max));
-        chunk = chunk.subarray(0, max);
-      }
-      done(undefined, chunk);
+      const chunk = typeof data === 'string' ? Buffer.from(data) : data;
+      done(undefined, chunk.subarray(0, max));
+      // Paused and without our listener now, so the rest stays in the socket instead of coming straight back.
+      if (chunk.length > max) socket.unshift(chunk.subarray(max));
     };
     const onEnd = () => done(new SocketHandoffError('ERR_SOCKET_CLOSED', 'the connection ended in the middle of a message'));
     const timer = setTimeout(
@@ -403,5 +404,6 @@ export function attachWebSocket<T extends WebSocketLike>(WebSocket: WebSocketCla
     maxPayload: options.maxPayload ?? 100 * 1024 * 1024,
     skipUTF8Validation: options.skipUTF8Validation ?? false,
   });
+  socket.resume(); // a socket paused before (by detachWebSocket() in this process, say) does not flow on its own
   return ws;
 }

@@ -36,6 +36,14 @@ export interface SocketMessage {
   token: string;
   head?: string;
   meta?: unknown;
+  /** The sender's socket allowed half-open connections (Node's allowHalfOpen); the receiver's will too. */
+  halfOpen?: boolean;
+}
+
+/** Sender → receiver after an ack: the receiver now owns the socket (commit) or must drop it (abort). */
+export interface CommitMessage {
+  type: 'commit' | 'abort';
+  id: number;
 }
 
 export interface ReadyMessage {
@@ -112,7 +120,17 @@ export function checkSocketMessage(msg: Record<string, unknown>): SocketMessage 
   if (msg.kind !== 'socket' && msg.kind !== 'server') throw malformed('socket.kind must be "socket" or "server"');
   if (typeof msg.token !== 'string') throw malformed('socket.token must be a string');
   if (msg.head !== undefined && (typeof msg.head !== 'string' || !BASE64.test(msg.head))) throw malformed('socket.head must be base64');
+  if (msg.halfOpen !== undefined && typeof msg.halfOpen !== 'boolean') throw malformed('socket.halfOpen must be a boolean');
   return msg as unknown as SocketMessage;
+}
+
+/** A message from a sender after the handshake: socket, commit or abort. */
+export function checkSenderMessage(msg: Record<string, unknown>): SocketMessage | CommitMessage {
+  if (msg.type === 'commit' || msg.type === 'abort') {
+    if (!isId(msg.id)) throw malformed(`${msg.type}.id must be a positive integer`);
+    return msg as unknown as CommitMessage;
+  }
+  return checkSocketMessage(msg);
 }
 
 /** A reply from the receiver to the sender: ready, ack, nack or error. */

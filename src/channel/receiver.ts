@@ -13,7 +13,7 @@ import type { SocketHandle } from '../socket-handle';
 import { debug } from './debug';
 import type { FrameError } from './frame-codec';
 import { FrameConnection } from './frame-connection';
-import { checkSenderHello, checkSocketMessage, proofMatches, SUPPORTED_VERSIONS, type SocketMessage } from './messages';
+import { checkSenderHello, checkSenderMessage, proofMatches, SUPPORTED_VERSIONS, type SocketMessage } from './messages';
 import { checkMaxFrameSize, checkName, checkOptionsObject, checkSecret, checkTimeout } from './options';
 import type { HandoffTransport } from './transport';
 
@@ -152,6 +152,7 @@ interface ServeContext {
 function serveSender(conn: FrameConnection, receiver: SocketReceiver, peer: Peer, ctx: ServeContext): void {
   const nonce = randomBytes(16).toString('base64');
   let senderPid: number | undefined;
+  const held = new Map<number, Held>();
   const refuse = (err: SocketHandoffError) => {
     debug('receiver %d: refusing sender %s: %s %s', process.pid, senderPid ?? '(before hello)', err.code, err.message);
     clearTimeout(timer);
@@ -163,7 +164,12 @@ function serveSender(conn: FrameConnection, receiver: SocketReceiver, peer: Peer
     ctx.handshakeTimeout,
   );
   timer.unref();
-  conn.on('close', () => clearTimeout(timer));
+  conn.on('close', () => {
+    clearTimeout(timer);
+    // Without a commit the sender still has these sockets (or it died, and with it the hand-off).
+    for (const entry of held.values()) release(entry, 'the sender closed the channel before committing');
+    held.clear();
+  });
   if (peer.remoteComputer !== undefined) {
     refuse(new SocketHandoffError('ERR_REMOTE_CLIENT', `only local senders may connect; this one is on ${peer.remoteComputer}`));
     return;
@@ -186,7 +192,16 @@ function serveSender(conn: FrameConnection, receiver: SocketReceiver, peer: Peer
         conn.send({ type: 'ready' });
         return;
       }
-      adopt(checkSocketMessage(msg), senderPid, conn, receiver, ctx);
+      const message = checkSenderMessage(msg);
+      if (message.type === 'socket') {
+        hold(message, senderPid, conn, receiver, ctx, held);
+        return;
+      }
+      const entry = held.get(message.id);
+      if (entry === undefined) return; // already released: nothing of ours is left
+      held.delete(message.id);
+      if (message.type === 'commit') deliver(entry, receiver, ctx);
+      else release(entry, 'aborted by the sender');
     } catch (err) {
       refuse(err as SocketHandoffError);
     }
@@ -194,11 +209,26 @@ function serveSender(conn: FrameConnection, receiver: SocketReceiver, peer: Peer
   conn.send({ type: 'hello', role: 'receiver', versions: [...SUPPORTED_VERSIONS], pid: process.pid, nonce, secret: ctx.secret !== undefined });
 }
 
-function adopt(msg: SocketMessage, senderPid: number, conn: FrameConnection, receiver: SocketReceiver, ctx: ServeContext): void {
+/** A socket imported and acknowledged, waiting for the sender's commit (or abort). */
+interface Held {
+  handle: SocketHandle;
+  head: Buffer | undefined;
+  halfOpen: boolean;
+  info: SocketInfo;
+}
+
+const SOCK_STREAM = 1;
+
+/** Imports the socket and acknowledges it; it is adopted and given to onSocket only on commit. */
+function hold(msg: SocketMessage, senderPid: number, conn: FrameConnection, receiver: SocketReceiver, ctx: ServeContext, held: Map<number, Held>): void {
   const nack = (err: SocketHandoffError) => {
     debug('receiver %d: hand-off %d from pid %d refused: %s %s', process.pid, msg.id, senderPid, err.code, err.message);
     conn.send({ type: 'nack', id: msg.id, code: err.code, message: err.message });
   };
+  if (held.has(msg.id)) {
+    nack(new SocketHandoffError('ERR_MALFORMED_FRAME', `hand-off id ${msg.id} is already in use on this connection`));
+    return;
+  }
   const info: SocketInfo = { meta: msg.meta, pid: senderPid, id: msg.id };
   if (ctx.acceptFilter) {
     let accepted: boolean;
@@ -220,26 +250,38 @@ function adopt(msg: SocketMessage, senderPid: number, conn: FrameConnection, rec
     nack(err as SocketHandoffError);
     return;
   }
+  if (handle.type !== SOCK_STREAM) {
+    handle.close();
+    nack(new SocketHandoffError('ERR_UNSUPPORTED_SOCKET_TYPE', `the channel carries TCP sockets; this one has type ${handle.type}`));
+    return;
+  }
+  const head = msg.head ? Buffer.from(msg.head, 'base64') : undefined;
+  held.set(msg.id, { handle, head, halfOpen: msg.halfOpen === true, info });
+  conn.send({ type: 'ack', id: msg.id });
+  debug('receiver %d: hand-off %d from pid %d imported and acknowledged; waiting for commit', process.pid, msg.id, senderPid);
+}
+
+/** The sender committed: adopt the socket (head first) and hand it to the application. */
+function deliver(entry: Held, receiver: SocketReceiver, ctx: ServeContext): void {
   let socket: net.Socket | net.Server;
   try {
-    socket = handle.listening ? handle.toNetServer() : handle.toNetSocket();
+    socket = entry.handle.listening ? entry.handle.toNetServer() : entry.handle.toNetSocket({ allowHalfOpen: entry.halfOpen });
   } catch (err) {
-    handle.close();
-    nack(err as SocketHandoffError);
+    if (entry.handle.state === 'open') entry.handle.close();
+    receiver.reportError(new SocketHandoffError('ERR_CHANNEL_FAILED', `could not adopt hand-off ${entry.info.id}: ${(err as Error).message}`, { cause: err }));
     return;
   }
-  if (socket instanceof net.Socket && msg.head) socket.unshift(Buffer.from(msg.head, 'base64'));
-  if (!conn.send({ type: 'ack', id: msg.id })) {
-    // The sender gave up (timeout) or died before we could confirm: it keeps its copy, so ours goes.
-    debug('receiver %d: sender pid %d gone before hand-off %d was acknowledged; dropping our copy', process.pid, senderPid, msg.id);
-    if (socket instanceof net.Socket) socket.destroy();
-    else socket.close();
-    return;
-  }
-  debug('receiver %d: hand-off %d from pid %d adopted and acknowledged', process.pid, msg.id, senderPid);
+  if (socket instanceof net.Socket && entry.head) socket.unshift(entry.head);
+  debug('receiver %d: hand-off %d from pid %d committed and adopted', process.pid, entry.info.id, entry.info.pid);
   try {
-    ctx.onSocket(socket, info);
+    ctx.onSocket(socket, entry.info);
   } catch (err) {
     receiver.reportError(new SocketHandoffError('ERR_ONSOCKET_THREW', `onSocket threw: ${(err as Error).message}`, { cause: err }));
   }
+}
+
+/** The sender kept the socket (abort, timeout, or it went away): close our copy, no shutdown. */
+function release(entry: Held, why: string): void {
+  debug('receiver %d: hand-off %d from pid %d released (%s)', process.pid, entry.info.id, entry.info.pid, why);
+  if (entry.handle.state === 'open') entry.handle.close();
 }

@@ -137,7 +137,15 @@ export class SocketSender extends EventEmitter {
       release();
     };
     const allHead = Buffer.concat([head, buffered]);
-    const message = { type: 'socket', id, kind: socket instanceof net.Server ? 'server' : 'socket', ...fields, head: allHead.length ? allHead.toString('base64') : undefined, meta };
+    const message = {
+      type: 'socket',
+      id,
+      kind: socket instanceof net.Server ? 'server' : 'socket',
+      ...fields,
+      head: allHead.length ? allHead.toString('base64') : undefined,
+      meta,
+      halfOpen: socket instanceof net.Socket ? socket.allowHalfOpen : undefined,
+    };
     try {
       this.#connection.send(message);
     } catch (err) {
@@ -174,7 +182,7 @@ export class SocketSender extends EventEmitter {
     }
     if (msg.type !== 'ack' && msg.type !== 'nack') return;
     const pending = this.#pending.get(msg.id);
-    if (!pending) return; // answer to a send that already timed out: the channel is closing anyway
+    if (!pending) return; // answer to a hand-off already aborted (timed out): the receiver drops it
     this.#pending.delete(msg.id);
     clearTimeout(pending.timer);
     if (msg.type === 'nack') {
@@ -184,7 +192,14 @@ export class SocketSender extends EventEmitter {
       pending.reject(Object.assign(err, { reason: msg.code }));
       return;
     }
-    debug('sender %d: hand-off %d acknowledged by pid %d', process.pid, msg.id, this.receiverPid);
+    // Commit before letting go: the receiver adopts the socket only when it reads this, so a
+    // hand-off this side gave up on (abort, timeout, closed channel) is never used there.
+    if (!this.#connection.send({ type: 'commit', id: msg.id })) {
+      pending.restore();
+      pending.reject(new SocketHandoffError('ERR_RECEIVER_GONE', `the receiver (pid ${this.receiverPid}) went away before hand-off ${msg.id} was committed`));
+      return;
+    }
+    debug('sender %d: hand-off %d acknowledged by pid %d and committed', process.pid, msg.id, this.receiverPid);
     if (!pending.keepOpen) {
       // destroy(), not end(): shutdown would end the connection for the receiver too.
       if (pending.target instanceof net.Socket) pending.target.destroy();
@@ -194,29 +209,27 @@ export class SocketSender extends EventEmitter {
   }
 
   #onTimeout(id: number): void {
-    // A late ack could follow, and then both processes would hold the socket. Closing the
-    // channel makes the receiver drop anything it had not acknowledged yet.
-    this.#shutDown(
-      new SocketHandoffError('ERR_HANDOFF_TIMEOUT', `the receiver (pid ${this.receiverPid}) did not answer hand-off ${id} within ${this.#ackTimeout} ms`),
-      id,
-    );
+    const pending = this.#pending.get(id);
+    if (!pending) return;
+    this.#pending.delete(id);
+    // The receiver may still acknowledge later; the abort makes it drop its copy instead.
+    this.#connection.send({ type: 'abort', id });
+    debug('sender %d: hand-off %d to pid %d timed out; aborted', process.pid, id, this.receiverPid);
+    pending.restore();
+    pending.reject(new SocketHandoffError('ERR_HANDOFF_TIMEOUT', `the receiver (pid ${this.receiverPid}) did not answer hand-off ${id} within ${this.#ackTimeout} ms`));
   }
 
-  #shutDown(reason: SocketHandoffError, timedOut?: number): void {
+  #shutDown(reason: SocketHandoffError): void {
     const first = !this.#closed;
     if (first) {
       this.#closed = reason;
       debug('sender %d: channel to pid %d closed: %s', process.pid, this.receiverPid, reason.code);
       this.#connection.destroy();
     }
-    for (const [id, pending] of this.#pending) {
+    for (const pending of this.#pending.values()) {
       clearTimeout(pending.timer);
       pending.restore();
-      const err =
-        timedOut === undefined || id === timedOut
-          ? reason
-          : new SocketHandoffError('ERR_HANDOFF_TIMEOUT', `the channel closed after hand-off ${timedOut} timed out; hand-off ${id} was not acknowledged`);
-      pending.reject(err);
+      pending.reject(reason);
     }
     this.#pending.clear();
     if (!first) return;

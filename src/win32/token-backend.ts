@@ -41,20 +41,20 @@ function closeSocket(socket: bigint): void {
   if (closesocket(socket) !== 0) throw winsockError('closesocket', WSAGetLastError());
 }
 
-function adopt(socket: bigint, kind: 'server' | 'socket'): net.Server | net.Socket {
+function adopt(socket: bigint, kind: 'server' | 'socket', allowHalfOpen = false): net.Server | net.Socket {
   const wrap = wrapTcpSocket(Number(socket), kind);
   if (typeof wrap === 'number') {
     throw new SocketHandoffError('ERR_BINDING_UNAVAILABLE', `Node could not adopt SOCKET ${socket} (libuv error ${wrap}); the handle is still open: close() it`);
   }
   if (kind === 'server') return net.createServer().listen(wrap as never);
   // `handle` is a documented-in-source but untyped constructor option (lib/net.js).
-  return new net.Socket({ handle: wrap, readable: true, writable: true } as net.SocketConstructorOpts);
+  return new net.Socket({ handle: wrap, readable: true, writable: true, allowHalfOpen } as net.SocketConstructorOpts);
 }
 
 const handleOps: SocketHandleOps = {
   close: closeSocket,
   adoptServer: (socket) => adopt(socket, 'server') as net.Server,
-  adoptSocket: (socket) => adopt(socket, 'socket') as net.Socket,
+  adoptSocket: (socket, options) => adopt(socket, 'socket', options.allowHalfOpen) as net.Socket,
 };
 
 function importSocket(protocolInfo: Buffer): SocketHandle {
