@@ -1,4 +1,7 @@
 /** The platform side of the token calls. One module (platform.ts) picks the implementation. */
+import type * as net from 'node:net';
+import type { AddressInfo } from './endpoint-key';
+import type { SocketHandoffError } from './errors';
 import type { SocketHandle } from './socket-handle';
 
 export interface TokenBackend {
@@ -8,4 +11,14 @@ export interface TokenBackend {
   duplicateSocket(socket: bigint, targetPid: number): Buffer;
   /** WSASocketW from the 628 bytes; the result owns the new SOCKET. */
   importSocket(protocolInfo: Buffer): SocketHandle;
+  /** A listening TCP socket made outside libuv (for HandoverServer). */
+  listenSocket(options: { host: string; port: number; backlog: number }): bigint;
+  /** Its local address. */
+  localAddress(socket: bigint): AddressInfo | undefined;
+  /** Starts the controlled accept path; returns a function that stops it (resolves when idle). */
+  acceptLoop(socket: bigint, onAccept: (socket: bigint) => void, onError: (err: SocketHandoffError) => void): () => Promise<void>;
+  /** Wraps an accepted raw socket as a net.Socket (closing it if that fails). */
+  adoptAccepted(socket: bigint, allowHalfOpen: boolean): net.Socket;
+  /** closesocket. */
+  closeSocket(socket: bigint): void;
 }

@@ -79,3 +79,56 @@ export function sockaddrKey(sockaddr: Buffer, af4: number, af6: number): string 
 export function socketKey(local: string, peer: string | undefined): string {
   return peer === undefined ? `${local}>listening-or-unconnected` : `${local}>${peer}`;
 }
+
+/** An address as Node's server.address() gives it. */
+export interface AddressInfo {
+  address: string;
+  family: 'IPv4' | 'IPv6';
+  port: number;
+}
+
+function ipv6Text(bytes: Buffer): string {
+  const groups: number[] = [];
+  for (let i = 0; i < 16; i += 2) groups.push(bytes.readUInt16BE(i));
+  // RFC 5952: the longest run of two or more zero groups becomes '::' (the first, on a tie).
+  let bestStart = -1;
+  let bestLength = 1;
+  for (let i = 0; i < 8; ) {
+    if (groups[i] !== 0) {
+      i++;
+      continue;
+    }
+    let j = i;
+    while (j < 8 && groups[j] === 0) j++;
+    if (j - i > bestLength) [bestStart, bestLength] = [i, j - i];
+    i = j;
+  }
+  const hexes = groups.map((g) => g.toString(16));
+  if (bestStart < 0) return hexes.join(':');
+  return `${hexes.slice(0, bestStart).join(':')}::${hexes.slice(bestStart + bestLength).join(':')}`;
+}
+
+/** A raw sockaddr_in/sockaddr_in6 as `{ address, family, port }`, or undefined for other families. */
+export function sockaddrToAddress(sockaddr: Buffer, af4: number, af6: number): AddressInfo | undefined {
+  const family = sockaddr.readUInt16LE(0);
+  const port = sockaddr.readUInt16BE(2);
+  if (family === af4) return { address: [...sockaddr.subarray(4, 8)].join('.'), family: 'IPv4', port };
+  if (family === af6) return { address: ipv6Text(sockaddr.subarray(8, 24)), family: 'IPv6', port };
+  return undefined;
+}
+
+/** Fills a sockaddr_in/sockaddr_in6 for an IP literal and a port (Windows layout: family is little-endian). */
+export function addressToSockaddr(address: string, port: number, af4: number, af6: number): Buffer {
+  if (isIPv4(address)) {
+    const buf = Buffer.alloc(16);
+    buf.writeUInt16LE(af4, 0);
+    buf.writeUInt16BE(port, 2);
+    Buffer.from(ipv4Bytes(address)).copy(buf, 4);
+    return buf;
+  }
+  const buf = Buffer.alloc(28);
+  buf.writeUInt16LE(af6, 0);
+  buf.writeUInt16BE(port, 2);
+  Buffer.from(ipv6Bytes(address)).copy(buf, 8);
+  return buf;
+}

@@ -2,6 +2,7 @@
 export { exportSocket, importSocket, type ExportableSocket } from './token-api';
 export { encodeProtocolInfo, decodeProtocolInfo } from './token-codec';
 export { PROTOCOL_INFO_SIZE, type ProtocolInfo } from './protocol-info';
+export { HandoverServer, type HandoverListenOptions } from './handover-server';
 export { SocketHandle, type SocketHandleInfo, type AdoptSocketOptions } from './socket-handle';
 export { SocketHandoffError, InvalidTokenError, WinsockError, type SocketHandoffErrorCode } from './errors';
 export { openReceiver, SocketReceiver, type ReceiverOptions, type SocketInfo, type OnSocket } from './channel/receiver';

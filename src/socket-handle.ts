@@ -10,6 +10,7 @@ export interface SocketHandleOps {
   close(handle: bigint): void;
   adoptServer(handle: bigint): net.Server;
   adoptSocket(handle: bigint, options: AdoptSocketOptions): net.Socket;
+  adoptHandoverServer(handle: bigint): net.Server;
 }
 
 /** Options of toNetSocket(). */
@@ -70,6 +71,23 @@ export class SocketHandle implements SocketHandleInfo {
       throw new SocketHandoffError('ERR_NOT_LISTENING', 'toNetServer() needs a listening socket; this one is connected: use toNetSocket()');
     }
     const server = this.#ops.adoptServer(this.handle);
+    this.#state = 'adopted';
+    if (connectionListener) server.on('connection', connectionListener);
+    return server;
+  }
+
+  /**
+   * Adopts a listening TCP socket as a HandoverServer: a `net.Server` that accepts on a path it
+   * controls, so it can later be handed over again without losing a connection.
+   * @throws SocketHandoffError `ERR_HANDLE_CONSUMED`, `ERR_NOT_LISTENING`, `ERR_UNSUPPORTED_SOCKET_TYPE`
+   */
+  toHandoverServer(connectionListener?: (socket: net.Socket) => void): net.Server {
+    this.#checkOpen('toHandoverServer');
+    this.#checkStream('toHandoverServer');
+    if (!this.listening) {
+      throw new SocketHandoffError('ERR_NOT_LISTENING', 'toHandoverServer() needs a listening socket; this one is connected: use toNetSocket()');
+    }
+    const server = this.#ops.adoptHandoverServer(this.handle);
     this.#state = 'adopted';
     if (connectionListener) server.on('connection', connectionListener);
     return server;

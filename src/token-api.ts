@@ -7,6 +7,7 @@ import { isMainThread } from 'node:worker_threads';
 import { invalidArgType, invalidArgValue, SocketHandoffError } from './errors';
 import { addressKeyOf, holdReading, tcpHandleOf } from './node-internals';
 import { tokenBackend } from './platform';
+import { HandoverServer } from './handover-server';
 import { protocolInfoFromBytes } from './protocol-info';
 import { SocketHandle } from './socket-handle';
 import { encodeProtocolInfo, tokenToBytes } from './token-codec';
@@ -92,6 +93,7 @@ export function exportSocket(socket: ExportableSocket, targetPid: number): strin
   if (typeof socket === 'bigint' || typeof socket === 'number') {
     return encodeProtocolInfo(backend.duplicateSocket(rawSocketValue(socket), pid));
   }
+  if (socket instanceof HandoverServer) return exportHeld(socket, pid).token;
   if (!(socket instanceof net.Socket) && !(socket instanceof net.Server)) {
     throw invalidArgType('socket', 'a net.Socket, a net.Server, a SocketHandle or a SOCKET value (bigint or number)', socket);
   }
@@ -106,6 +108,11 @@ export function exportSocket(socket: ExportableSocket, targetPid: number): strin
 export function exportHeld(socket: net.Socket | net.Server, targetPid: number): { token: string; release: () => void } {
   const pid = validatePid(targetPid);
   const backend = tokenBackend();
+  if (socket instanceof HandoverServer) {
+    const raw = socket.handle;
+    if (raw === undefined) throw new SocketHandoffError('ERR_NOT_LISTENING', 'exportSocket(): this HandoverServer is closed');
+    return { token: encodeProtocolInfo(backend.duplicateSocket(raw, pid)), release: () => undefined };
+  }
   const { key, resumeReading } = nodeSocketKey(socket);
   const release = resumeReading ?? (() => undefined);
   try {

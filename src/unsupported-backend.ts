@@ -15,4 +15,9 @@ export const unsupportedBackend: TokenBackend = {
   findSocketByKey: () => unsupported('exportSocket'),
   duplicateSocket: () => unsupported('exportSocket'),
   importSocket: () => unsupported('importSocket'),
+  listenSocket: () => unsupported('HandoverServer.listen'),
+  localAddress: () => unsupported('HandoverServer'),
+  acceptLoop: () => unsupported('HandoverServer'),
+  adoptAccepted: () => unsupported('HandoverServer'),
+  closeSocket: () => unsupported('closeSocket'),
 };

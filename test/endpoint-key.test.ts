@@ -1,4 +1,4 @@
-import { endpointKey, nodeEndpointKey, sockaddrKey, socketKey } from '../src/endpoint-key';
+import { addressToSockaddr, endpointKey, nodeEndpointKey, sockaddrKey, sockaddrToAddress, socketKey } from '../src/endpoint-key';
 
 function sockaddrIn(family: number, port: number, addr: number[]): Buffer {
   const buf = Buffer.alloc(16);
@@ -56,5 +56,19 @@ describe('endpoint keys', () => {
     const local = endpointKey([127, 0, 0, 1], 80);
     expect(socketKey(local, undefined)).not.toBe(socketKey(local, endpointKey([127, 0, 0, 1], 5000)));
     expect(socketKey(local, endpointKey([127, 0, 0, 1], 5000))).not.toBe(socketKey(local, endpointKey([127, 0, 0, 2], 5000)));
+  });
+});
+
+describe('sockaddr <-> address', () => {
+  it.each([
+    ['127.0.0.1', 'IPv4'],
+    ['::1', 'IPv6'],
+    ['::', 'IPv6'],
+    ['2001:db8::8:800:200c:417a', 'IPv6'],
+    ['fe80::1', 'IPv6'],
+    ['1:0:0:2:0:0:0:3', 'IPv6', '1:0:0:2::3'],
+    ['1:0:0:2:0:0:3:4', 'IPv6', '1::2:0:0:3:4'],
+  ])('round-trips %s the way Node prints it', (address, family, printed = address) => {
+    expect(sockaddrToAddress(addressToSockaddr(address, 8080, 2, 23), 2, 23)).toEqual({ address: printed, family, port: 8080 });
   });
 });

@@ -9,6 +9,10 @@ function fakeOps() {
       calls.push(`adoptServer ${h}`);
       return new net.Server();
     },
+    adoptHandoverServer: (h) => {
+      calls.push(`adoptHandoverServer ${h}`);
+      return new net.Server();
+    },
     adoptSocket: (h) => {
       calls.push(`adoptSocket ${h}`);
       return new net.Socket();

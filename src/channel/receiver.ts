@@ -265,7 +265,8 @@ function hold(msg: SocketMessage, senderPid: number, conn: FrameConnection, rece
 function deliver(entry: Held, receiver: SocketReceiver, ctx: ServeContext): void {
   let socket: net.Socket | net.Server;
   try {
-    socket = entry.handle.listening ? entry.handle.toNetServer() : entry.handle.toNetSocket({ allowHalfOpen: entry.halfOpen });
+    // A listener arrives as a HandoverServer, so it can be handed on again without loss.
+    socket = entry.handle.listening ? entry.handle.toHandoverServer() : entry.handle.toNetSocket({ allowHalfOpen: entry.halfOpen });
   } catch (err) {
     if (entry.handle.state === 'open') entry.handle.close();
     receiver.reportError(new SocketHandoffError('ERR_CHANNEL_FAILED', `could not adopt hand-off ${entry.info.id}: ${(err as Error).message}`, { cause: err }));

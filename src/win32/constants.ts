@@ -29,3 +29,9 @@ export const UV_TCP = 12;
 export const UV_NAMED_PIPE = 7;
 /** GetNamedPipeClientComputerNameW fails with this for a client on this machine. */
 export const ERROR_PIPE_LOCAL = 229;
+export const WSAEWOULDBLOCK = 10035;
+/** ioctlsocket: set or clear non-blocking mode. */
+export const FIONBIO = 0x8004667e | 0;
+/** ~SO_REUSEADDR: no other socket may bind the same address (what libuv uses too). */
+export const SO_EXCLUSIVEADDRUSE = ~0x0004;
+export const SOMAXCONN = 0x7fffffff;

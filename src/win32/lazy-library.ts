@@ -10,8 +10,13 @@ type KoffiLib = ReturnType<typeof koffi.load>;
 // eslint-disable-next-line @typescript-eslint/no-explicit-any
 type AnyFn = (...args: any[]) => any;
 
+/** A bound function, plus koffi's `.async` form: same arguments and a final `(err, result)` callback, run on a worker thread. */
+export type Bound<F extends AnyFn> = F & {
+  async: (...args: [...Parameters<F>, (err: unknown, result: ReturnType<F>) => void]) => void;
+};
+
 /** Returns a binder: `bind(prototype)` gives a function that loads the DLL and binds itself on first call. */
-export function lazyLibrary(path: string): <F extends AnyFn>(prototype: string) => F {
+export function lazyLibrary(path: string): <F extends AnyFn>(prototype: string) => Bound<F> {
   let lib: KoffiLib | undefined;
   const bindNow = (prototype: string): AnyFn => {
     try {
@@ -24,11 +29,16 @@ export function lazyLibrary(path: string): <F extends AnyFn>(prototype: string) 
       );
     }
   };
-  return <F extends AnyFn>(prototype: string): F => {
+  return <F extends AnyFn>(prototype: string): Bound<F> => {
     let fn: AnyFn | undefined;
-    return ((...args: unknown[]) => {
+    const bound = ((...args: unknown[]) => {
       fn ??= bindNow(prototype);
       return fn(...args);
-    }) as F;
+    }) as Bound<F>;
+    bound.async = (...args: unknown[]) => {
+      fn ??= bindNow(prototype);
+      (fn as AnyFn & { async: AnyFn }).async(...args);
+    };
+    return bound;
   };
 }

@@ -7,6 +7,7 @@ import type { TokenBackend } from '../backend';
 import { SocketHandoffError, type WinsockError } from '../errors';
 import { wrapTcpSocket } from '../node-internals';
 import { PROTOCOL_INFO_LAYOUT, PROTOCOL_INFO_SIZE } from '../protocol-info';
+import { HandoverServer } from '../handover-server';
 import { SocketHandle, type SocketHandleOps } from '../socket-handle';
 import {
   FROM_PROTOCOL_INFO,
@@ -20,7 +21,9 @@ import {
   WSAENOTSOCK,
 } from './constants';
 import { GetLastError, SetHandleInformation } from './kernel32';
+import { AcceptLoop } from './accept-loop';
 import { findSocketByKey } from './node-socket-lookup';
+import { createListeningSocket, localAddress } from './raw-listener';
 import { winsockError } from './winsock-error';
 import { closesocket, getsockopt, WSADuplicateSocketW, WSAGetLastError, WSASocketW } from './ws2_32';
 
@@ -53,6 +56,7 @@ function adopt(socket: bigint, kind: 'server' | 'socket', allowHalfOpen = false)
 
 const handleOps: SocketHandleOps = {
   close: closeSocket,
+  adoptHandoverServer: (socket) => new HandoverServer(socket, false),
   adoptServer: (socket) => adopt(socket, 'server') as net.Server,
   adoptSocket: (socket, options) => adopt(socket, 'socket', options.allowHalfOpen) as net.Socket,
 };
@@ -92,8 +96,28 @@ function importSocket(protocolInfo: Buffer): SocketHandle {
   }
 }
 
+function acceptLoop(socket: bigint, onAccept: (socket: bigint) => void, onError: (err: SocketHandoffError) => void): () => Promise<void> {
+  const loop = new AcceptLoop(socket, onAccept, onError);
+  loop.start();
+  return () => loop.stop();
+}
+
+function adoptAccepted(socket: bigint, allowHalfOpen: boolean): net.Socket {
+  try {
+    return adopt(socket, 'socket', allowHalfOpen) as net.Socket;
+  } catch (err) {
+    closesocket(socket);
+    throw err;
+  }
+}
+
 export const win32TokenBackend: TokenBackend = {
   findSocketByKey,
   duplicateSocket,
   importSocket,
+  listenSocket: createListeningSocket,
+  localAddress,
+  acceptLoop,
+  adoptAccepted,
+  closeSocket,
 };

@@ -38,3 +38,30 @@ export const getpeername = bind<(s: Socket, name: Buffer, namelen: number[]) => 
 
 /** https://learn.microsoft.com/en-us/windows/win32/api/winsock/nf-winsock-wsagetlasterror */
 export const WSAGetLastError = bind<() => number>('int __stdcall WSAGetLastError()');
+
+/** https://learn.microsoft.com/en-us/windows/win32/api/winsock/nf-winsock-bind */
+export const bind_ = bind<(s: Socket, name: Buffer, namelen: number) => number>('int __stdcall bind(SOCKET s, uint8_t *name, int namelen)');
+
+/** https://learn.microsoft.com/en-us/windows/win32/api/winsock2/nf-winsock2-listen */
+export const listen = bind<(s: Socket, backlog: number) => number>('int __stdcall listen(SOCKET s, int backlog)');
+
+/** https://learn.microsoft.com/en-us/windows/win32/api/winsock2/nf-winsock2-accept */
+export const accept = bind<(s: Socket, addr: null, addrlen: null) => number | bigint>('SOCKET __stdcall accept(SOCKET s, void *addr, void *addrlen)');
+
+/** https://learn.microsoft.com/en-us/windows/win32/api/winsock/nf-winsock-setsockopt */
+export const setsockopt = bind<(s: Socket, level: number, optname: number, optval: Buffer, optlen: number) => number>(
+  'int __stdcall setsockopt(SOCKET s, int level, int optname, uint8_t *optval, int optlen)',
+);
+
+/** https://learn.microsoft.com/en-us/windows/win32/api/winsock/nf-winsock-ioctlsocket */
+export const ioctlsocket = bind<(s: Socket, cmd: number, argp: number[]) => number>(
+  'int __stdcall ioctlsocket(SOCKET s, int32_t cmd, _Inout_ uint32_t *argp)',
+);
+
+/**
+ * https://learn.microsoft.com/en-us/windows/win32/api/winsock2/nf-winsock2-select
+ * Called through koffi's `.async` (a worker thread), so waiting never blocks the event loop.
+ */
+export const select = bind<(nfds: number, readfds: Buffer, writefds: null, exceptfds: null, timeout: Buffer) => number>(
+  'int __stdcall select(int nfds, _Inout_ uint8_t *readfds, void *writefds, void *exceptfds, uint8_t *timeout)',
+);
