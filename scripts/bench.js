@@ -359,7 +359,10 @@ const watchdog = setTimeout(() => {
 watchdog.unref();
 
 main().then(
-  () => clearTimeout(watchdog),
+  () => {
+    clearTimeout(watchdog);
+    return require('./bench-channel').run(); // then the channel benchmark (scripts/bench-channel.js)
+  },
   (err) => {
     console.error('bench failed:', err && err.stack ? err.stack : err);
     for (const c of children) c.kill();

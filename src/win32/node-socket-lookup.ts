@@ -41,30 +41,38 @@ function walkFromTail(visit: (handle: bigint, socket: bigint) => boolean): boole
   return walkHandlesFromTail(UV_TCP, visit);
 }
 
-function remember(handle: bigint, socket: bigint): void {
+/** Records a live handle; returns its key, just read from Winsock (so it needs no re-check). */
+function remember(handle: bigint, socket: bigint): string | undefined {
   socketByHandle.set(handle, socket);
   const key = keyOfSocket(socket);
   if (key !== undefined) socketByKey.set(key, socket);
+  return key;
 }
 
-function walkNewHandles(): void {
+/** Walks the handles created since the last walk; returns the SOCKET whose key is `wanted`, if seen. */
+function walkNewHandles(wanted: string): bigint | undefined {
+  let found: bigint | undefined;
   const stoppedEarly = walkFromTail((handle, socket) => {
     if (socketByHandle.get(handle) === socket) return true;
-    remember(handle, socket);
+    // Not stopping at a match: the next walk stops at the first known handle, so every newer one must be known.
+    if (remember(handle, socket) === wanted) found = socket;
     return false;
   });
   // A walk that met no known handle saw every handle: count it as a full walk for pruning.
   if (!stoppedEarly) liveAtLastFullWalk = socketByHandle.size;
+  return found;
 }
 
-function walkAllHandles(): void {
+function walkAllHandles(wanted: string): bigint | undefined {
   socketByKey.clear();
   socketByHandle.clear();
+  let found: bigint | undefined;
   walkFromTail((handle, socket) => {
-    remember(handle, socket);
+    if (remember(handle, socket) === wanted) found = socket;
     return false;
   });
   liveAtLastFullWalk = socketByHandle.size;
+  return found;
 }
 
 function cachedSocket(key: string): bigint | undefined {
@@ -80,15 +88,11 @@ function cachedSocket(key: string): bigint | undefined {
  * @throws SocketHandoffError `ERR_SOCKET_NOT_FOUND` when no live TCP handle of this process matches.
  */
 export function findSocketByKey(key: string): bigint {
-  let socket = cachedSocket(key);
-  if (socket !== undefined) return socket;
-  if (socketByHandle.size > Math.max(PRUNE_THRESHOLD, 2 * liveAtLastFullWalk)) walkAllHandles();
-  else walkNewHandles();
-  socket = cachedSocket(key);
-  if (socket !== undefined) return socket;
-  walkAllHandles();
-  socket = cachedSocket(key);
-  if (socket !== undefined) return socket;
+  const cached = cachedSocket(key);
+  if (cached !== undefined) return cached;
+  const prune = socketByHandle.size > Math.max(PRUNE_THRESHOLD, 2 * liveAtLastFullWalk);
+  const found = (prune ? walkAllHandles(key) : walkNewHandles(key)) ?? (prune ? undefined : walkAllHandles(key));
+  if (found !== undefined) return found;
   throw new SocketHandoffError(
     'ERR_SOCKET_NOT_FOUND',
     'No open TCP handle of this process has the addresses of this socket; it may have been closed.',

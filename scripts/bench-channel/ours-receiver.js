@@ -1,0 +1,66 @@
+'use strict';
+/**
+ * The receiving process of scenario "ours" (scripts/bench-channel.js): started on its own by the
+ * bench, knowing nothing but the channel name; openReceiver(name) adopts every socket a front sends
+ * and answers it.
+ *
+ *   node ours-receiver.js CHANNEL_NAME [--profile]
+ * stdout: {"ready":true,"pid":...}; then common.commandLoop (reset / stats / exit).
+ */
+const path = require('node:path');
+const { reply, serveStats, serve, commandLoop } = require('./common');
+
+const DIST = path.join(__dirname, '..', '..', 'dist');
+const name = process.argv[2];
+const profile = process.argv.includes('--profile') ? require('./profile').installReceiverProfile(DIST) : null;
+const pkg = require(DIST);
+
+const stats = serveStats();
+let cpuStart = process.cpuUsage();
+
+function onSocket(socket, info) {
+  const t0 = profile ? process.hrtime.bigint() : 0n;
+  if (info.meta && info.meta.t) stats.adoptNs.push(Number(process.hrtime.bigint() - BigInt(info.meta.t)));
+  serve(socket, 'ours', stats);
+  if (profile) profile.record('on_socket', Number(process.hrtime.bigint() - t0));
+}
+
+pkg.openReceiver(name, onSocket).then(
+  (receiver) => {
+    receiver.on('clientError', (err) => stats.errors.add('receiver clientError', err));
+    receiver.on('error', (err) => stats.errors.add('receiver error', err));
+    reply({ ready: true, pid: process.pid });
+    commandLoop(async (cmd) => {
+      switch (cmd.cmd) {
+        case 'reset':
+          stats.reset();
+          if (profile) profile.reset();
+          cpuStart = process.cpuUsage();
+          return { reset: true };
+        case 'stats':
+          return {
+            stats: {
+              worker: {
+                served: stats.served,
+                errors: stats.errors,
+                adoptNs: stats.adoptNs,
+                cpu: process.cpuUsage(cpuStart),
+                profile: profile ? profile.summary(stats.adoptNs.length) : undefined,
+              },
+            },
+          };
+        case 'exit':
+          await receiver.close();
+          reply({ closed: true });
+          setImmediate(() => process.exit(0));
+          return undefined;
+        default:
+          throw new Error(`unknown command ${cmd.cmd}`);
+      }
+    });
+  },
+  (err) => {
+    reply({ error: `openReceiver: ${err.code} ${err.message}` });
+    process.exit(1);
+  },
+);
