@@ -8,11 +8,16 @@
  * only their channel names; they answer HTTP with their pid. Then a WebSocket client (the `ws`
  * package) talks to worker A, and A moves the live WebSocket, with the bytes it had read but not
  * parsed, to worker B, which resumes it: the client sees one unbroken sequence and no reconnect.
- * Last, a worker dies and the dispatcher hands its next connection to the other one instead.
+ * Then a worker dies and the dispatcher hands its next connection to the other one instead.
+ * Last, a zero-downtime restart (scripts/demo/restart.js): server v1 listens with a HandoverServer
+ * while client loops keep sending requests; v2, a new process that knows only the channel name,
+ * receives the listening socket from v1, which exits after its last connection; then v2 hands it to
+ * v3. Every request must be answered: none refused, none reset.
  *
  *   node scripts/demo.js                 drive it with real clients; exit 0 when every check passed, 1 otherwise
  *   node scripts/demo.js --serve [--port N]   keep it running on 127.0.0.1:N (default 8080) for curl or a
- *                                        browser; Ctrl-C stops everything
+ *                                        browser (the dispatcher and workers; not the restart part);
+ *                                        Ctrl-C stops everything
  *
  * Off Windows it re-runs itself under Wine (scripts/win-node).
  */
@@ -57,6 +62,7 @@ const tag = `[dispatcher ${process.pid}]`;
 const say = (who, text) => console.log(`${who} ${text}`);
 
 let workers = [];
+let servers = []; // the restart part's server processes
 let finished = false;
 let step = 'starting';
 
@@ -68,7 +74,7 @@ function describeError(err) {
 }
 
 function killWorkers() {
-  for (const w of workers) {
+  for (const w of [...workers, ...servers]) {
     w.expectExit = true;
     if (!w.exited) {
       try {
@@ -115,6 +121,7 @@ if (typeof dist.sendWebSocket !== 'function') fail('dist/ is out of date (no sen
 const { createDispatcher } = require('./demo/dispatcher');
 const { startWorker } = require('./demo/workers');
 const clients = require('./demo/clients');
+const { runRestart } = require('./demo/restart');
 
 /** Starts the workers and the dispatcher; resolves once every worker receives on its channel. */
 async function start(port, onEvent) {
@@ -149,7 +156,8 @@ async function waitFor(find, ms) {
 async function drive() {
   console.log(
     `socket-handoff demo (Node ${process.version}, ${process.platform} ${process.arch}): ` +
-      'a dispatcher hands connections to worker processes, and a live WebSocket moves between them',
+      'a dispatcher hands connections to worker processes, a live WebSocket moves between them, ' +
+      'and a server restarts twice under load without losing a request',
   );
   const events = [];
   const { dispatcher, port } = await start(0, (worker, message) => events.push({ worker: worker.name, ...message }));
@@ -223,8 +231,11 @@ async function drive() {
   check(exitCode === 0, `worker A exited with code ${exitCode}`);
   await dispatcher.close();
   say(tag, `worker A exited with code 0; the dispatcher closed its listener and its channels`);
+
+  // 5. Zero-downtime restart: v1 -> v2 -> v3 under continuous load.
+  await runRestart({ say, check, setStep: (text) => (step = text), servers, onFailure: fail });
   finished = true;
-  say(tag, 'done: every check passed');
+  say('[demo]', 'done: every check passed');
 }
 
 async function serve() {

@@ -135,6 +135,8 @@ export async function openReceiver(name: string, onSocket: OnSocket, options?: R
     server.listen(endpoint, () => resolve());
   });
   server.removeAllListeners('error');
+  // Load the bindings now, not in the middle of the first client's 'connection' event.
+  transport.inspectPeer();
   debug('receiver %d: listening on %s', process.pid, endpoint);
   const accept = (conn: FrameConnection, receiver: SocketReceiver, peer: Peer) =>
     serveSender(conn, receiver, peer, { transport, onSocket, secret, handshakeTimeout, acceptFilter });

@@ -35,3 +35,5 @@ export const FIONBIO = 0x8004667e | 0;
 /** ~SO_REUSEADDR: no other socket may bind the same address (what libuv uses too). */
 export const SO_EXCLUSIVEADDRUSE = ~0x0004;
 export const SOMAXCONN = 0x7fffffff;
+/** GetNamedPipeInfo flag: the handle is the server end of a pipe instance. */
+export const PIPE_SERVER_END = 0x1;

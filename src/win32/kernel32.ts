@@ -29,3 +29,8 @@ export const GetNamedPipeClientProcessId = bind<(pipe: Handle, clientProcessId: 
 export const GetNamedPipeClientComputerNameW = bind<(pipe: Handle, clientComputerName: Buffer, length: number) => number>(
   'BOOL __stdcall GetNamedPipeClientComputerNameW(HANDLE Pipe, _Out_ uint8_t *ClientComputerName, DWORD ClientComputerNameLength)',
 );
+
+/** https://learn.microsoft.com/en-us/windows/win32/api/namedpipeapi/nf-namedpipeapi-getnamedpipeinfo */
+export const GetNamedPipeInfo = bind<(pipe: Handle, flags: number[], outBufferSize: null, inBufferSize: null, maxInstances: null) => number>(
+  'BOOL __stdcall GetNamedPipeInfo(HANDLE hNamedPipe, _Out_ DWORD *lpFlags, DWORD *lpOutBufferSize, DWORD *lpInBufferSize, DWORD *lpMaxInstances)',
+);

@@ -2,11 +2,13 @@
  * Who is at the other end of the pipe connection Node accepted last. libuv creates pipes without
  * PIPE_REJECT_REMOTE_CLIENTS, so a receiver checks each client itself. Node hides the pipe HANDLE
  * like it hides SOCKETs; at the moment Node emits 'connection', the accepted pipe is the newest
- * UV_NAMED_PIPE handle of the loop (Node creates it just before it accepts and calls back).
+ * server end of a pipe among the loop's UV_NAMED_PIPE handles (Node creates it just before it
+ * accepts and calls back). Client ends, such as a child process's piped stdio that Node opens
+ * lazily (Node 22 opens stderr when koffi loads), are skipped.
  */
 import { SocketHandoffError } from '../errors';
-import { UV_NAMED_PIPE } from './constants';
-import { GetNamedPipeClientComputerNameW, GetNamedPipeClientProcessId } from './kernel32';
+import { PIPE_SERVER_END, UV_NAMED_PIPE } from './constants';
+import { GetNamedPipeClientComputerNameW, GetNamedPipeClientProcessId, GetNamedPipeInfo } from './kernel32';
 import { walkHandlesFromTail } from './libuv-handles';
 
 export interface PipeClient {
@@ -32,7 +34,9 @@ function computerName(pipe: bigint): string | undefined {
 /** Call synchronously from the pipe server's 'connection' event. */
 export function newestPipeClient(): PipeClient {
   let pipe: bigint | undefined;
+  const flags = [0];
   walkHandlesFromTail(UV_NAMED_PIPE, (_handle, osHandle) => {
+    if (!GetNamedPipeInfo(osHandle, flags, null, null, null) || (flags[0] & PIPE_SERVER_END) === 0) return false;
     pipe = osHandle;
     return true;
   });

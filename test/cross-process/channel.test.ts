@@ -46,6 +46,12 @@ describe.each(NODE_LINES)('hand-off channel, Windows Node %s', (line) => {
     expect(r.reply).toMatch(/^local \d+ got hello-world\n$/);
   });
 
+  it('identifies a sender that is not its parent, with its own stderr piped', async () => {
+    const r = await scenario('siblingSender');
+    expect(r.outcome).toEqual({ connected: r.receiverPid, pid: r.siblingPid });
+    expect(r.clientErrors).toEqual([]);
+  });
+
   it('admits only senders that know the secret', async () => {
     const r = await scenario('secret');
     expect(r).toMatchObject({ without: 'ERR_CHANNEL_AUTH', wrong: 'ERR_CHANNEL_AUTH', right: 'connected' });
