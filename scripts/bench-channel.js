@@ -54,20 +54,9 @@
  * BENCH_CHANNEL_OURS_READING=1 makes the ours front accept sockets that are already reading.
  */
 
-/** Same as pinToOneCpu() in scripts/bench.js, for when this script is run on its own. */
-function pinToOneCpu() {
-  const cpu = process.env.BENCH_CPU || '0';
-  if (cpu === 'all') {
-    process.env.SOCKET_HANDOFF_BENCH_PINNING = 'not pinned (BENCH_CPU=all)';
-    return;
-  }
-  const r = require('node:child_process').spawnSync('taskset', ['-a', '-p', '-c', cpu, String(process.pid)], { encoding: 'utf8' });
-  process.env.SOCKET_HANDOFF_BENCH_PINNING =
-    r.status === 0 ? `all bench processes pinned to CPU ${cpu} (taskset)` : `not pinned: taskset failed (${(r.error && r.error.message) || String(r.stderr).trim()})`;
-}
 const STANDALONE = require.main === module;
 if (STANDALONE && process.platform !== 'win32') {
-  pinToOneCpu();
+  require('./on-windows').pinToOneCpu();
   require('./on-windows').ensureWindows(__filename);
 }
 

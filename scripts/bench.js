@@ -18,26 +18,7 @@
  *                     wineserver and the CPUs) hits both sides alike instead of skewing the ratio
  */
 
-/**
- * Off Windows, pins this process, and so the whole Wine process tree it starts, to one CPU before
- * re-running under Wine. Every Winsock call under Wine is a round trip to the wineserver, and on
- * this kind of small VM its cost swings about tenfold with where the scheduler puts the caller and
- * the wineserver; each process tends to stay in one mode for seconds, which made the 10-vs-5,000
- * comparison (two processes) depend on luck. On one CPU both sides see the same conditions.
- * BENCH_CPU=N picks the CPU, BENCH_CPU=all turns pinning off. A wineserver started by this run
- * inherits the pinning until it exits (a few seconds after the last Wine process).
- */
-function pinToOneCpu() {
-  const cpu = process.env.BENCH_CPU || '0';
-  if (cpu === 'all') {
-    process.env.SOCKET_HANDOFF_BENCH_PINNING = 'not pinned (BENCH_CPU=all)';
-    return;
-  }
-  const r = require('node:child_process').spawnSync('taskset', ['-a', '-p', '-c', cpu, String(process.pid)], { encoding: 'utf8' });
-  process.env.SOCKET_HANDOFF_BENCH_PINNING =
-    r.status === 0 ? `all bench processes pinned to CPU ${cpu} (taskset)` : `not pinned: taskset failed (${(r.error && r.error.message) || String(r.stderr).trim()})`;
-}
-if (process.platform !== 'win32') pinToOneCpu();
+if (process.platform !== 'win32') require('./on-windows').pinToOneCpu();
 require('./on-windows').ensureWindows(__filename);
 
 const fs = require('node:fs');

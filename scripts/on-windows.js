@@ -18,4 +18,22 @@ function ensureWindows(scriptPath, args = process.argv.slice(2)) {
   process.exit(result.status === null ? 1 : result.status);
 }
 
-module.exports = { ensureWindows };
+/**
+ * Off Windows, pins this process (and so the whole Wine process tree it starts, wineserver included
+ * when this run starts it) to one CPU, for the benchmarks: under Wine every Winsock call is a round
+ * trip to the wineserver, and unpinned timings on a small VM swing about tenfold with where the
+ * scheduler puts the two. BENCH_CPU=N picks the CPU, BENCH_CPU=all turns pinning off. The outcome is
+ * left in SOCKET_HANDOFF_BENCH_PINNING for the results file.
+ */
+function pinToOneCpu() {
+  const cpu = process.env.BENCH_CPU || '0';
+  if (cpu === 'all') {
+    process.env.SOCKET_HANDOFF_BENCH_PINNING = 'not pinned (BENCH_CPU=all)';
+    return;
+  }
+  const r = spawnSync('taskset', ['-a', '-p', '-c', cpu, String(process.pid)], { encoding: 'utf8' });
+  process.env.SOCKET_HANDOFF_BENCH_PINNING =
+    r.status === 0 ? `all bench processes pinned to CPU ${cpu} (taskset)` : `not pinned: taskset failed (${(r.error && r.error.message) || String(r.stderr).trim()})`;
+}
+
+module.exports = { ensureWindows, pinToOneCpu };
