@@ -46,6 +46,14 @@ describe.each(NODE_LINES)('hand-off channel, Windows Node %s', (line) => {
     expect(r.reply).toMatch(/^local \d+ got hello-world\n$/);
   });
 
+  it('keeps the sender\'s copy of a listener open with keepOpen, and both serve it', async () => {
+    const r = await scenario('keepOpen');
+    expect(r.sent.receiverPid).toBe(r.pids[1]);
+    expect(r.adopted).toMatchObject({ server: true, meta: { shared: true } });
+    expect(r.stillListening).toBe(true);
+    for (const text of r.answers) expect(text).toMatch(new RegExp(`^served by (${r.pids.join('|')})\n$`));
+  });
+
   it('identifies a sender that is not its parent, with its own stderr piped', async () => {
     const r = await scenario('siblingSender');
     expect(r.outcome).toEqual({ connected: r.receiverPid, pid: r.siblingPid });
