@@ -60,17 +60,16 @@ if (STANDALONE && process.platform !== 'win32') {
   require('./on-windows').ensureWindows(__filename);
 }
 
-const fs = require('node:fs');
 const net = require('node:net');
 const os = require('node:os');
 const path = require('node:path');
+const { mergeResults, RESULTS_FILE } = require('./bench/results-file');
 const lib = require('./bench/lib');
 const { round1 } = require('./bench/stats');
 const procfs = require('./bench-channel/procfs');
 const affinity = require('./bench-channel/affinity');
 const { errorLog } = require('./bench-channel/common');
 
-const RESULTS_FILE = path.join(__dirname, '..', 'bench-results.json');
 const DIR = path.join(__dirname, 'bench-channel');
 const PROFILE = process.argv.includes('--profile');
 const envInt = (name, dflt) => (process.env[name] ? Number.parseInt(process.env[name], 10) : dflt);
@@ -468,19 +467,7 @@ function formatProfile(key, p) {
 }
 
 function writeResults(channel) {
-  let existing = {};
-  if (fs.existsSync(RESULTS_FILE)) {
-    try {
-      existing = JSON.parse(fs.readFileSync(RESULTS_FILE, 'utf8'));
-      if (existing === null || typeof existing !== 'object' || Array.isArray(existing)) existing = {};
-    } catch (err) {
-      console.error(`bench-results.json is not valid JSON (${err.message}); writing a new one`);
-      existing = {};
-    }
-  }
-  const tmp = `${RESULTS_FILE}.${process.pid}.channel.tmp`;
-  fs.writeFileSync(tmp, JSON.stringify({ ...existing, channel }, null, 2) + '\n');
-  fs.renameSync(tmp, RESULTS_FILE);
+  mergeResults('channel', channel);
 }
 
 // ---------------------------------------------------------------------------------------------

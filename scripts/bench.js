@@ -21,16 +21,15 @@
 if (process.platform !== 'win32') require('./on-windows').pinToOneCpu();
 require('./on-windows').ensureWindows(__filename);
 
-const fs = require('node:fs');
 const os = require('node:os');
 const path = require('node:path');
+const { mergeResults, RESULTS_FILE } = require('./bench/results-file');
 const { summarize, round1 } = require('./bench/stats');
 const { processHandleCount } = require('./bench/handle-count');
 const lib = require('./bench/lib');
 
 const DIST = path.join(__dirname, '..', 'dist');
 const pkg = require(DIST);
-const RESULTS_FILE = path.join(__dirname, '..', 'bench-results.json');
 const IMPORT_CHILD = path.join(__dirname, 'bench', 'import-child.js');
 const EXPORTER = path.join(__dirname, 'bench', 'exporter.js');
 const PROFILE = process.argv.includes('--profile');
@@ -252,19 +251,7 @@ function printTable(token, profile) {
 }
 
 function writeResults(token) {
-  let existing = {};
-  if (fs.existsSync(RESULTS_FILE)) {
-    try {
-      existing = JSON.parse(fs.readFileSync(RESULTS_FILE, 'utf8'));
-      if (existing === null || typeof existing !== 'object' || Array.isArray(existing)) existing = {};
-    } catch (err) {
-      console.error(`bench-results.json is not valid JSON (${err.message}); writing a new one`);
-      existing = {};
-    }
-  }
-  const tmp = `${RESULTS_FILE}.${process.pid}.tmp`;
-  fs.writeFileSync(tmp, JSON.stringify({ ...existing, token }, null, 2) + '\n');
-  fs.renameSync(tmp, RESULTS_FILE);
+  mergeResults('token', token);
 }
 
 // ---------------------------------------------------------------------------------------------

@@ -48,6 +48,7 @@ function parseArgs(argv) {
 
 const options = parseArgs(process.argv.slice(2));
 require('./on-windows').ensureWindows(__filename);
+const { describeError } = require('./demo/child-io');
 
 const path = require('node:path');
 
@@ -66,12 +67,6 @@ let servers = []; // the restart part's server processes
 let finished = false;
 let step = 'starting';
 
-/** `CODE: message`, first line only (no stack traces in the transcript). */
-function describeError(err) {
-  let text = String(err);
-  if (err && typeof err === 'object') text = err.code ? `${err.code}: ${err.message}` : String(err.message || err);
-  return text.split(/\r?\n/)[0];
-}
 
 function killWorkers() {
   for (const w of [...workers, ...servers]) {

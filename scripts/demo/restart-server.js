@@ -29,19 +29,7 @@ if (!channel || !Number.isInteger(version) || version < 1) {
   process.exit(2);
 }
 
-const tell = (message) => process.stdout.write(`${JSON.stringify(message)}\n`);
-
-function die(text) {
-  process.stdout.write(`${JSON.stringify({ type: 'error', text })}\n`, () => process.exit(1));
-  setTimeout(() => process.exit(1), 2000).unref();
-}
-
-/** `CODE: message`, first line only. */
-function describeError(err) {
-  let text = String(err);
-  if (err && typeof err === 'object') text = err.code ? `${err.code}: ${err.message}` : String(err.message || err);
-  return text.split(/\r?\n/)[0];
-}
+const { tell, die, describeError } = require('./child-io');
 
 process.on('uncaughtException', (err) => die(`unexpected error: ${describeError(err)}`));
 process.on('unhandledRejection', (err) => die(`unexpected error: ${describeError(err)}`));

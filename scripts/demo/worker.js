@@ -25,20 +25,8 @@ const { WebSocket, WebSocketServer } = require('ws');
 
 const [channel, myName, peerList = ''] = process.argv.slice(2);
 const peers = peerList.split(',').filter(Boolean);
-const tell = (message) => process.stdout.write(`${JSON.stringify(message)}\n`);
+const { tell, die, describeError } = require('./child-io');
 const log = (text, extra = {}) => tell({ type: 'log', text, ...extra });
-
-function die(text) {
-  process.stdout.write(`${JSON.stringify({ type: 'error', text })}\n`, () => process.exit(1));
-  setTimeout(() => process.exit(1), 2000).unref();
-}
-
-/** `CODE: message`, first line only. */
-function describeError(err) {
-  let text = String(err);
-  if (err && typeof err === 'object') text = err.code ? `${err.code}: ${err.message}` : String(err.message || err);
-  return text.split(/\r?\n/)[0];
-}
 
 if (!channel || !myName) {
   console.error('usage: worker.js CHANNEL NAME PEER[,PEER...] (started by scripts/demo.js; run `npm run demo`)');
