@@ -65,15 +65,7 @@ export class SocketHandle implements SocketHandleInfo {
    * @example const server = importSocket(token).toNetServer((socket) => socket.end('hi\n'));
    */
   toNetServer(connectionListener?: (socket: net.Socket) => void): net.Server {
-    this.#checkOpen('toNetServer');
-    this.#checkStream('toNetServer');
-    if (!this.listening) {
-      throw new SocketHandoffError('ERR_NOT_LISTENING', 'toNetServer() needs a listening socket; this one is connected: use toNetSocket()');
-    }
-    const server = this.#ops.adoptServer(this.handle);
-    this.#state = 'adopted';
-    if (connectionListener) server.on('connection', connectionListener);
-    return server;
+    return this.#adoptListener('toNetServer', (h) => this.#ops.adoptServer(h), connectionListener);
   }
 
   /**
@@ -82,15 +74,12 @@ export class SocketHandle implements SocketHandleInfo {
    * @throws SocketHandoffError `ERR_HANDLE_CONSUMED`, `ERR_NOT_LISTENING`, `ERR_UNSUPPORTED_SOCKET_TYPE`
    */
   toHandoverServer(connectionListener?: (socket: net.Socket) => void): net.Server {
-    this.#checkOpen('toHandoverServer');
-    this.#checkStream('toHandoverServer');
-    if (!this.listening) {
-      throw new SocketHandoffError('ERR_NOT_LISTENING', 'toHandoverServer() needs a listening socket; this one is connected: use toNetSocket()');
-    }
-    const server = this.#ops.adoptHandoverServer(this.handle);
-    this.#state = 'adopted';
-    if (connectionListener) server.on('connection', connectionListener);
-    return server;
+    return this.#adoptListener('toHandoverServer', (h) => this.#ops.adoptHandoverServer(h), connectionListener);
+  }
+
+  /** True for a stream (TCP) socket, the only kind Node can adopt. */
+  get isStream(): boolean {
+    return this.type === SOCK_STREAM;
   }
 
   /**
@@ -123,6 +112,18 @@ export class SocketHandle implements SocketHandleInfo {
     this.#ops.close(this.handle);
   }
 
+  #adoptListener(what: string, adopt: (handle: bigint) => net.Server, connectionListener?: (socket: net.Socket) => void): net.Server {
+    this.#checkOpen(what);
+    this.#checkStream(what);
+    if (!this.listening) {
+      throw new SocketHandoffError('ERR_NOT_LISTENING', `${what}() needs a listening socket; this one is connected: use toNetSocket()`);
+    }
+    const server = adopt(this.handle);
+    this.#state = 'adopted';
+    if (connectionListener) server.on('connection', connectionListener);
+    return server;
+  }
+
   #checkOpen(what: string): void {
     if (this.#state !== 'open') {
       throw new SocketHandoffError('ERR_HANDLE_CONSUMED', `${what}(): this SocketHandle was already ${this.#state}`);
@@ -130,7 +131,7 @@ export class SocketHandle implements SocketHandleInfo {
   }
 
   #checkStream(what: string): void {
-    if (this.type !== SOCK_STREAM) {
+    if (!this.isStream) {
       throw new SocketHandoffError(
         'ERR_UNSUPPORTED_SOCKET_TYPE',
         `${what}() adopts TCP sockets only; this socket has type ${this.type}. Use .handle with your own binding, or close() it.`,

@@ -93,7 +93,6 @@ export function exportSocket(socket: ExportableSocket, targetPid: number): strin
   if (typeof socket === 'bigint' || typeof socket === 'number') {
     return encodeProtocolInfo(backend.duplicateSocket(rawSocketValue(socket), pid));
   }
-  if (socket instanceof HandoverServer) return exportHeld(socket, pid).token;
   if (!(socket instanceof net.Socket) && !(socket instanceof net.Server)) {
     throw invalidArgType('socket', 'a net.Socket, a net.Server, a SocketHandle or a SOCKET value (bigint or number)', socket);
   }

@@ -219,7 +219,6 @@ interface Held {
   info: SocketInfo;
 }
 
-const SOCK_STREAM = 1;
 
 /** Imports the socket and acknowledges it; it is adopted and given to onSocket only on commit. */
 function hold(msg: SocketMessage, senderPid: number, conn: FrameConnection, receiver: SocketReceiver, ctx: ServeContext, held: Map<number, Held>): void {
@@ -252,7 +251,7 @@ function hold(msg: SocketMessage, senderPid: number, conn: FrameConnection, rece
     nack(err as SocketHandoffError);
     return;
   }
-  if (handle.type !== SOCK_STREAM) {
+  if (!handle.isStream) {
     handle.close();
     nack(new SocketHandoffError('ERR_UNSUPPORTED_SOCKET_TYPE', `the channel carries TCP sockets; this one has type ${handle.type}`));
     return;

@@ -4,6 +4,7 @@
  */
 import { invalidArgValue } from '../errors';
 import { exportHeld, importSocket } from '../token-api';
+import { newestPipeClient } from '../win32/pipe-client';
 import type { HandoffTransport } from './transport';
 
 const PIPE_PREFIX = /^\\\\[.?]\\pipe\\/i;
@@ -24,6 +25,6 @@ export const win32PipeTransport: HandoffTransport = {
     return importSocket(fields.token);
   },
   inspectPeer() {
-    return (require('../win32/pipe-client') as typeof import('../win32/pipe-client')).newestPipeClient();
+    return newestPipeClient();
   },
 };

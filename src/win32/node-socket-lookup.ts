@@ -12,8 +12,7 @@
 import { SocketHandoffError } from '../errors';
 import { sockaddrKey, socketKey } from '../endpoint-key';
 import { AF_INET, AF_INET6, UV_TCP } from './constants';
-import { SOCKADDR_STORAGE_SIZE } from './structs';
-import { getpeername, getsockname } from './ws2_32';
+import { readSockaddr } from './socket-address';
 import { walkHandlesFromTail } from './libuv-handles';
 
 /** Above this many remembered handles, the next miss rebuilds the maps from a full walk. */
@@ -23,17 +22,15 @@ const socketByKey = new Map<string, bigint>();
 const socketByHandle = new Map<bigint, bigint>();
 let liveAtLastFullWalk = 0;
 
-function sockaddrOf(fn: typeof getsockname, socket: bigint): string | undefined {
-  const buf = Buffer.alloc(SOCKADDR_STORAGE_SIZE);
-  const len = [buf.length];
-  if (fn(socket, buf, len) !== 0) return undefined;
-  return sockaddrKey(buf, AF_INET, AF_INET6);
+function keyOf(which: 'local' | 'peer', socket: bigint): string | undefined {
+  const sockaddr = readSockaddr(which, socket);
+  return sockaddr === undefined ? undefined : sockaddrKey(sockaddr, AF_INET, AF_INET6);
 }
 
 /** The address key of a SOCKET as Winsock reports it now, or undefined if it is not an IP socket. */
 export function keyOfSocket(socket: bigint): string | undefined {
-  const local = sockaddrOf(getsockname, socket);
-  return local === undefined ? undefined : socketKey(local, sockaddrOf(getpeername, socket));
+  const local = keyOf('local', socket);
+  return local === undefined ? undefined : socketKey(local, keyOf('peer', socket));
 }
 
 /** Visits TCP handles from the newest; `visit` returns true to stop. Returns false if it saw them all. */

@@ -17,9 +17,9 @@ import {
   WSA_FLAG_OVERLAPPED,
 } from './constants';
 import { GetLastError, SetHandleInformation } from './kernel32';
-import { SOCKADDR_STORAGE_SIZE } from './structs';
+import { readSockaddr } from './socket-address';
 import { winsockError } from './winsock-error';
-import { bind_, closesocket, getsockname, listen, setsockopt, WSAGetLastError, WSASocketW } from './ws2_32';
+import { bind_, closesocket, listen, setsockopt, WSAGetLastError, WSASocketW } from './ws2_32';
 
 export interface RawListenOptions {
   host: string;
@@ -50,8 +50,6 @@ export function createListeningSocket({ host, port, backlog }: RawListenOptions)
 
 /** The local address of a socket, as Node's server.address() gives it. */
 export function localAddress(socket: bigint): AddressInfo | undefined {
-  const buf = Buffer.alloc(SOCKADDR_STORAGE_SIZE);
-  const len = [buf.length];
-  if (getsockname(socket, buf, len) !== 0) return undefined;
-  return sockaddrToAddress(buf, AF_INET, AF_INET6);
+  const sockaddr = readSockaddr('local', socket);
+  return sockaddr === undefined ? undefined : sockaddrToAddress(sockaddr, AF_INET, AF_INET6);
 }
