@@ -61,9 +61,8 @@ if (STANDALONE && process.platform !== 'win32') {
 }
 
 const net = require('node:net');
-const os = require('node:os');
 const path = require('node:path');
-const { mergeResults, RESULTS_FILE } = require('./bench/results-file');
+const { detectWine, mergeResults, RESULTS_FILE, runEnvironment } = require('./bench/results-file');
 const lib = require('./bench/lib');
 const { round1 } = require('./bench/stats');
 const procfs = require('./bench-channel/procfs');
@@ -371,15 +370,6 @@ async function runPass(key, mask, busyCpu) {
   return { result, profile };
 }
 
-function detectWine() {
-  try {
-    const koffi = require('koffi');
-    const version = koffi.load('ntdll.dll').func('const char *wine_get_version()')();
-    return { under_wine: true, version: String(version) };
-  } catch {
-    return { under_wine: Boolean(process.env.WINEPREFIX || process.env.WINEDEBUG), version: null };
-  }
-}
 
 // ---------------------------------------------------------------------------------------------
 // Reporting.
@@ -504,14 +494,7 @@ async function main() {
   const headlinePass = CONFIG.passes[0];
   const h = passes[headlinePass];
   const channel = {
-    platform: process.platform,
-    under_wine: wine.under_wine,
-    wine_version: wine.version,
-    node: process.version,
-    arch: process.arch,
-    cpus: os.cpus().length,
-    cpu_pinning: process.env.SOCKET_HANDOFF_BENCH_PINNING || 'not pinned (started under Windows/Wine directly)',
-    date: new Date().toISOString(),
+    ...runEnvironment(wine),
     connections: CONFIG.connections,
     in_flight: CONFIG.inFlight,
     rounds: CONFIG.rounds,

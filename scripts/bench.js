@@ -21,9 +21,8 @@
 if (process.platform !== 'win32') require('./on-windows').pinToOneCpu();
 require('./on-windows').ensureWindows(__filename);
 
-const os = require('node:os');
 const path = require('node:path');
-const { mergeResults, RESULTS_FILE } = require('./bench/results-file');
+const { detectWine, mergeResults, RESULTS_FILE, runEnvironment } = require('./bench/results-file');
 const { summarize, round1 } = require('./bench/stats');
 const { processHandleCount } = require('./bench/handle-count');
 const lib = require('./bench/lib');
@@ -190,16 +189,6 @@ async function measureWithOthers(importer) {
 // ---------------------------------------------------------------------------------------------
 // Reporting.
 
-function detectWine() {
-  try {
-    const koffi = require('koffi');
-    const version = koffi.load('ntdll.dll').func('const char *wine_get_version()')();
-    return { under_wine: true, by: 'ntdll.dll exports wine_get_version', version: String(version) };
-  } catch {
-    const env = Boolean(process.env.WINEPREFIX || process.env.WINEDEBUG);
-    return { under_wine: env, by: env ? 'WINEPREFIX/WINEDEBUG in the environment' : 'no sign of Wine', version: null };
-  }
-}
 
 const ratio = (a, b) => (a && b && a.median !== null && b.median ? Math.round((a.median / b.median) * 100) / 100 : null);
 
@@ -274,15 +263,7 @@ async function main() {
   const complete = few.opened === few.requested && many.opened === many.requested;
   const exportRatio = ratio(many.newest_us, few.newest_us);
   const token = {
-    platform: process.platform,
-    under_wine: wine.under_wine,
-    under_wine_detected_by: wine.by,
-    wine_version: wine.version,
-    node: process.version,
-    arch: process.arch,
-    cpus: os.cpus().length,
-    cpu_pinning: process.env.SOCKET_HANDOFF_BENCH_PINNING || 'not pinned (started under Windows/Wine directly)',
-    date: new Date().toISOString(),
+    ...runEnvironment(wine),
     export_us: exportUs,
     import_us: childReport.report.import || summarize([]),
     export_with_10_others_us: few.newest_us,

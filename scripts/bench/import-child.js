@@ -13,6 +13,7 @@
  * stdout: one JSON object per line; {"ready":true,"pid":...} first.
  */
 const path = require('node:path');
+const { onLines } = require('./lib');
 const { summarize } = require('./stats');
 
 const pkg = require(path.join(__dirname, '..', '..', 'dist'));
@@ -65,16 +66,6 @@ function onLine(line) {
   }
 }
 
-let pending = '';
-process.stdin.setEncoding('utf8');
-process.stdin.on('data', (chunk) => {
-  pending += chunk;
-  let nl;
-  while ((nl = pending.indexOf('\n')) >= 0) {
-    const line = pending.slice(0, nl).trim();
-    pending = pending.slice(nl + 1);
-    if (line) onLine(line);
-  }
-});
+onLines(process.stdin, onLine);
 process.stdin.on('end', () => process.exit(0));
 reply({ ready: true, pid: process.pid });

@@ -17,4 +17,23 @@ function describeError(err) {
   return text.split(/\r?\n/)[0];
 }
 
-module.exports = { tell, die, describeError };
+/**
+ * Calls onCommand for each JSON line the parent writes to stdin (lines that are not JSON are
+ * ignored), and onParentGone when stdin closes.
+ */
+function onParentCommands(onCommand, onParentGone) {
+  require('node:readline')
+    .createInterface({ input: process.stdin })
+    .on('line', (line) => {
+      let message;
+      try {
+        message = JSON.parse(line);
+      } catch {
+        return;
+      }
+      onCommand(message);
+    })
+    .on('close', onParentGone);
+}
+
+module.exports = { tell, die, describeError, onParentCommands };

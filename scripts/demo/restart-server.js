@@ -20,7 +20,6 @@
 const http = require('node:http');
 const net = require('node:net');
 const path = require('node:path');
-const readline = require('node:readline');
 
 const [channel, versionArg] = process.argv.slice(2);
 const version = Number(versionArg);
@@ -29,7 +28,7 @@ if (!channel || !Number.isInteger(version) || version < 1) {
   process.exit(2);
 }
 
-const { tell, die, describeError } = require('./child-io');
+const { tell, die, describeError, onParentCommands } = require('./child-io');
 
 process.on('uncaughtException', (err) => die(`unexpected error: ${describeError(err)}`));
 process.on('unhandledRejection', (err) => die(`unexpected error: ${describeError(err)}`));
@@ -148,16 +147,7 @@ if (version === 1) {
   );
 }
 
-readline
-  .createInterface({ input: process.stdin })
-  .on('line', (line) => {
-    let message;
-    try {
-      message = JSON.parse(line);
-    } catch {
-      return;
-    }
-    if (message.cmd === 'handover') handOver().catch((err) => die(`could not hand the listener over: ${describeError(err)}`));
-    else if (message.cmd === 'stop') stop();
-  })
-  .on('close', () => stop());
+onParentCommands((message) => {
+  if (message.cmd === 'handover') handOver().catch((err) => die(`could not hand the listener over: ${describeError(err)}`));
+  else if (message.cmd === 'stop') stop();
+}, () => stop());

@@ -20,12 +20,11 @@
  */
 const http = require('node:http');
 const path = require('node:path');
-const readline = require('node:readline');
 const { WebSocket, WebSocketServer } = require('ws');
 
 const [channel, myName, peerList = ''] = process.argv.slice(2);
 const peers = peerList.split(',').filter(Boolean);
-const { tell, die, describeError } = require('./child-io');
+const { tell, die, describeError, onParentCommands } = require('./child-io');
 const log = (text, extra = {}) => tell({ type: 'log', text, ...extra });
 
 if (!channel || !myName) {
@@ -212,17 +211,12 @@ openReceiver(channelOf(myName), onSocket).then(
   (err) => die(`openReceiver(${channelOf(myName)}) failed: ${describeError(err)}`),
 );
 
-readline.createInterface({ input: process.stdin })
-  .on('line', (line) => {
-    let message;
-    try {
-      message = JSON.parse(line);
-    } catch {
-      return;
-    }
+onParentCommands(
+  (message) => {
     if (message.cmd === 'stop') stop('asked to stop');
-  })
-  .on('close', () => stop('the parent went away'));
+  },
+  () => stop('the parent went away'),
+);
 process.on('SIGINT', () => stop('Ctrl-C'));
 
 function livePage() {
