@@ -4,13 +4,8 @@ import type { AddressInfo } from './endpoint-key';
 import type { SocketHandoffError } from './errors';
 import type { SocketHandle } from './socket-handle';
 
-export interface TokenBackend {
-  /** The raw OS socket behind a Node TCP handle, found by its address key. */
-  findSocketByKey(key: string): bigint;
-  /** WSADuplicateSocketW for `targetPid`: the 628 bytes of WSAPROTOCOL_INFOW. */
-  duplicateSocket(socket: bigint, targetPid: number): Buffer;
-  /** WSASocketW from the 628 bytes; the result owns the new SOCKET. */
-  importSocket(protocolInfo: Buffer): SocketHandle;
+/** What HandoverServer needs: a listener and an accept path outside libuv (Windows and Linux). */
+export interface ListenerBackend {
   /** A listening TCP socket made outside libuv (for HandoverServer). */
   listenSocket(options: { host: string; port: number; backlog: number }): bigint;
   /** Its local address. */
@@ -19,6 +14,15 @@ export interface TokenBackend {
   acceptLoop(socket: bigint, onAccept: (socket: bigint) => void, onError: (err: SocketHandoffError) => void): () => Promise<void>;
   /** Wraps an accepted raw socket as a net.Socket (closing it if that fails). */
   adoptAccepted(socket: bigint, allowHalfOpen: boolean): net.Socket;
-  /** closesocket. */
+  /** closesocket() / close(). */
   closeSocket(socket: bigint): void;
+}
+
+export interface TokenBackend extends ListenerBackend {
+  /** The raw OS socket behind a Node TCP handle, found by its address key. */
+  findSocketByKey(key: string): bigint;
+  /** WSADuplicateSocketW for `targetPid`: the 628 bytes of WSAPROTOCOL_INFOW. */
+  duplicateSocket(socket: bigint, targetPid: number): Buffer;
+  /** WSASocketW from the 628 bytes; the result owns the new SOCKET. */
+  importSocket(protocolInfo: Buffer): SocketHandle;
 }

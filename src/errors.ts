@@ -33,7 +33,10 @@ export type SocketHandoffErrorCode =
   | 'ERR_RECEIVER_GONE'
   | 'ERR_ONSOCKET_THREW'
   | 'ERR_REMOTE_CLIENT'
-  | 'ERR_PID_MISMATCH';
+  | 'ERR_PID_MISMATCH'
+  | 'ERR_FOREIGN_UID'
+  | 'ERR_NO_DESCRIPTOR'
+  | 'ERR_DESCRIPTORS_TRUNCATED';
 
 /** Base class of every error this package throws. `code` is stable; `message` is for people. */
 export class SocketHandoffError extends Error {
@@ -60,11 +63,8 @@ export class InvalidTokenError extends SocketHandoffError {
   }
 }
 
-/**
- * A failed Winsock or Win32 call, shaped like Node's errnoException:
- * `code` is the SDK name (`'WSAEINVAL'`), `errno` the number (10022), `syscall` the function.
- */
-export class WinsockError extends SocketHandoffError {
+/** A failed OS call, shaped like Node's errnoException: `code`, `errno`, `syscall`. */
+abstract class SystemCallError extends SocketHandoffError {
   readonly errno: number;
   readonly syscall: string;
 
@@ -73,9 +73,25 @@ export class WinsockError extends SocketHandoffError {
     this.errno = errno;
     this.syscall = syscall;
   }
+}
 
+/**
+ * A failed Winsock or Win32 call: `code` is the SDK name (`'WSAEINVAL'`), `errno` the number
+ * (10022), `syscall` the function.
+ */
+export class WinsockError extends SystemCallError {
   override get name(): string {
     return 'WinsockError';
+  }
+}
+
+/**
+ * A failed libc call on Linux: `code` is the errno name (`'EACCES'`), `errno` the positive number
+ * (13), `syscall` the function.
+ */
+export class PosixError extends SystemCallError {
+  override get name(): string {
+    return 'PosixError';
   }
 }
 

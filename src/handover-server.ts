@@ -11,7 +11,7 @@
 import * as net from 'node:net';
 import { invalidArgType, invalidArgValue } from './errors';
 import type { AddressInfo } from './endpoint-key';
-import { tokenBackend } from './platform';
+import { listenerBackend } from './platform';
 
 /** Options of HandoverServer.listen(). */
 export interface HandoverListenOptions {
@@ -39,7 +39,7 @@ export class HandoverServer extends net.Server {
     this.#socket = socket;
     this.#allowHalfOpen = allowHalfOpen;
     if (connectionListener) this.on('connection', connectionListener);
-    const backend = tokenBackend();
+    const backend = listenerBackend();
     this.#address = backend.localAddress(socket);
     this.#stopAccepting = backend.acceptLoop(
       socket,
@@ -50,8 +50,9 @@ export class HandoverServer extends net.Server {
   }
 
   /**
-   * Creates a listening socket with Winsock (never libuv's accept path) and starts accepting.
-   * @throws SocketHandoffError `ERR_UNSUPPORTED_PLATFORM` off Windows, argument codes; WinsockError (e.g. `WSAEADDRINUSE`).
+   * Creates a listening socket with Winsock or libc (never libuv's accept path) and starts accepting.
+   * @throws SocketHandoffError `ERR_UNSUPPORTED_PLATFORM` off Windows and Linux, argument codes;
+   *   WinsockError (e.g. `WSAEADDRINUSE`) or PosixError (e.g. `EADDRINUSE`).
    * @example const server = HandoverServer.listen({ port: 8080 }, (socket) => httpServer.emit('connection', socket));
    */
   static listen(options: HandoverListenOptions = {}, connectionListener?: (socket: net.Socket) => void): HandoverServer {
@@ -60,7 +61,7 @@ export class HandoverServer extends net.Server {
     if (!Number.isInteger(opts.port) || opts.port < 0 || opts.port > 65535) throw invalidArgValue('options.port', 'an integer from 0 to 65535', opts.port);
     if (!Number.isInteger(opts.backlog) || opts.backlog < 1) throw invalidArgValue('options.backlog', 'a positive integer', opts.backlog);
     if (typeof opts.host !== 'string') throw invalidArgType('options.host', 'a string', opts.host);
-    const socket = tokenBackend().listenSocket({ host: opts.host, port: opts.port, backlog: opts.backlog });
+    const socket = listenerBackend().listenSocket({ host: opts.host, port: opts.port, backlog: opts.backlog });
     return new HandoverServer(socket, opts.allowHalfOpen === true, connectionListener);
   }
 
@@ -88,7 +89,7 @@ export class HandoverServer extends net.Server {
     this.#stopAccepting = undefined;
     if (callback) this.once('close', callback);
     void stop().then(() => {
-      tokenBackend().closeSocket(socket);
+      listenerBackend().closeSocket(socket);
       this.emit('close');
     });
     return this;
@@ -97,7 +98,7 @@ export class HandoverServer extends net.Server {
   #onAccept(accepted: bigint): void {
     let socket: net.Socket;
     try {
-      socket = tokenBackend().adoptAccepted(accepted, this.#allowHalfOpen);
+      socket = listenerBackend().adoptAccepted(accepted, this.#allowHalfOpen);
     } catch (err) {
       this.emit('error', err);
       return;

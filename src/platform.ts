@@ -2,7 +2,7 @@
  * The one place that decides the platform. The Windows backend (and with it koffi's ws2_32
  * bindings) is required lazily, on the first call that needs it, never on import.
  */
-import type { TokenBackend } from './backend';
+import type { ListenerBackend, TokenBackend } from './backend';
 import type { HandoffTransport } from './channel/transport';
 import { SocketHandoffError } from './errors';
 
@@ -25,17 +25,27 @@ function loadWin32Backend(): TokenBackend {
   }
 }
 
+/** HandoverServer's listener and accept path: Winsock on Windows, libc on Linux (loaded on first use). */
+export function listenerBackend(): ListenerBackend {
+  if (process.platform === 'linux') return (require('./posix/listener-backend') as typeof import('./posix/listener-backend')).posixListenerBackend;
+  return tokenBackend();
+}
+
 /**
- * The hand-off channel's transport for this platform.
- * @throws SocketHandoffError `ERR_UNSUPPORTED_PLATFORM` off Windows (the SCM_RIGHTS transport is planned).
+ * The hand-off channel's transport for this platform: named pipes and tokens on Windows, Unix
+ * sockets and SCM_RIGHTS on Linux (its libc bindings load on first use, never on import).
+ * @throws SocketHandoffError `ERR_UNSUPPORTED_PLATFORM` elsewhere (macOS is not verified yet).
  */
 export function channelTransport(): HandoffTransport {
   if (process.platform === 'win32') {
     return (require('./channel/win32-pipe-transport') as typeof import('./channel/win32-pipe-transport')).win32PipeTransport;
   }
+  if (process.platform === 'linux') {
+    return (require('./channel/unix-socket-transport') as typeof import('./channel/unix-socket-transport')).unixSocketTransport;
+  }
   throw new SocketHandoffError(
     'ERR_UNSUPPORTED_PLATFORM',
-    `The hand-off channel runs on Windows for now (named pipes and WSADuplicateSocketW); this is ${process.platform}. ` +
-      'Its POSIX transport (Unix sockets with SCM_RIGHTS) is planned; until then use child_process.send(message, socket).',
+    `The hand-off channel runs on Windows (named pipes and WSADuplicateSocketW) and Linux (Unix sockets with SCM_RIGHTS); this is ${process.platform}. ` +
+      'The SCM_RIGHTS transport has not been verified on macOS yet; until then use child_process.send(message, socket).',
   );
 }

@@ -6,7 +6,9 @@ function unsupported(call: string): never {
   throw new SocketHandoffError(
     'ERR_UNSUPPORTED_PLATFORM',
     `${call}() needs Winsock (WSADuplicateSocketW/WSASocketW), which exists only on Windows; this is ${process.platform}. ` +
-      'On Linux and macOS, pass a socket to a child process with child_process.send(message, socket); ' +
+      (process.platform === 'linux'
+        ? 'On Linux, hand sockets to another process with the channel (openReceiver()/openSender(), over SCM_RIGHTS); '
+        : 'Here, pass a socket to a child process with child_process.send(message, socket); ') +
       'encodeProtocolInfo()/decodeProtocolInfo() work on every platform.',
   );
 }

@@ -1,4 +1,4 @@
-/** Importing the package must never load koffi's Windows bindings (or ws2_32) off Windows. */
+/** Importing the package must never load koffi's Windows bindings (or ws2_32) off Windows, nor libc before the channel is used. */
 import { execFileSync } from 'node:child_process';
 import * as path from 'node:path';
 
@@ -10,7 +10,7 @@ function loadedAfter(script: string): { modules: string[]; result: unknown } {
     [
       '-e',
       `const pkg = require(${JSON.stringify(dist)}); let result = null; ${script};
-       const modules = Object.keys(require.cache).filter((m) => /koffi|[\\\\/]win32[\\\\/]/.test(m));
+       const modules = Object.keys(require.cache).filter((m) => /koffi|[\\\\/](win32|posix)[\\\\/]/.test(m));
        process.stdout.write(JSON.stringify({ modules, result }));`,
     ],
     { encoding: 'utf8' },
@@ -19,16 +19,36 @@ function loadedAfter(script: string): { modules: string[]; result: unknown } {
 }
 
 (process.platform === 'win32' ? describe.skip : describe)('platform selection off Windows', () => {
-  it('loads neither koffi nor the win32 modules on import', () => {
+  it('loads neither koffi nor the win32 (nor the posix) modules on import', () => {
     expect(loadedAfter('').modules).toEqual([]);
   });
 
-  it('still loads neither after a token call failed with ERR_UNSUPPORTED_PLATFORM', () => {
+  it('still loads neither after a token call failed with ERR_UNSUPPORTED_PLATFORM, whose message points to the channel', () => {
     const { modules, result } = loadedAfter(
-      `try { pkg.importSocket(pkg.encodeProtocolInfo(Buffer.alloc(628))); } catch (e) { result = e.code; }`,
+      `try { pkg.importSocket(pkg.encodeProtocolInfo(Buffer.alloc(628))); } catch (e) { result = [e.code, e.message]; }`,
     );
-    expect(result).toBe('ERR_UNSUPPORTED_PLATFORM');
+    expect(result).toEqual(['ERR_UNSUPPORTED_PLATFORM', expect.stringMatching(/openReceiver\(\)\/openSender\(\)/)]);
     expect(modules).toEqual([]);
+  });
+
+  (process.platform === 'linux' ? it : it.skip)('loads the POSIX channel, and still no win32 module, once a receiver opens', () => {
+    const out = execFileSync(
+      process.execPath,
+      [
+        '-e',
+        `const pkg = require(${JSON.stringify(dist)});
+         pkg.openReceiver('platform-test-' + process.pid, () => {}).then(async (r) => {
+           const modules = Object.keys(require.cache);
+           await r.close();
+           process.stdout.write(JSON.stringify({
+             win32: modules.filter((m) => /[\\/]win32[\\/]/.test(m)),
+             posix: modules.some((m) => /[\\/]posix[\\/]unix-link/.test(m)),
+           }));
+         });`,
+      ],
+      { encoding: 'utf8' },
+    );
+    expect(JSON.parse(out)).toEqual({ win32: [], posix: true });
   });
 
   it('keeps the codec working', () => {

@@ -37,6 +37,8 @@ export class FrameDecoder {
   #chunks: Buffer[] = [];
   #buffered = 0;
   #failed: FrameError | undefined;
+  /** Stream offset of the first byte not yet part of a whole frame. */
+  #consumed = 0;
 
   constructor(maxSize = MAX_FRAME_SIZE) {
     this.#maxSize = maxSize;
@@ -49,18 +51,27 @@ export class FrameDecoder {
 
   /** Adds bytes; returns every message completed by them, in order. */
   push(chunk: Buffer): Record<string, unknown>[] {
+    return this.pushFrames(chunk).map((frame) => frame.message);
+  }
+
+  /** As push(), with the stream offset at which each frame starts (its length prefix). */
+  pushFrames(chunk: Buffer): { message: Record<string, unknown>; start: number }[] {
     if (this.#failed) throw this.#failed;
     this.#chunks.push(chunk);
     this.#buffered += chunk.length;
-    const messages: Record<string, unknown>[] = [];
+    const frames: { message: Record<string, unknown>; start: number }[] = [];
     try {
-      let message: Record<string, unknown> | undefined;
-      while ((message = this.#next()) !== undefined) messages.push(message);
+      for (;;) {
+        const start = this.#consumed;
+        const message = this.#next();
+        if (message === undefined) break;
+        frames.push({ message, start });
+      }
     } catch (err) {
       this.#failed = err as FrameError;
       throw err;
     }
-    return messages;
+    return frames;
   }
 
   #next(): Record<string, unknown> | undefined {
@@ -77,6 +88,7 @@ export class FrameDecoder {
     const rest = all.subarray(HEADER_SIZE + size);
     this.#chunks = rest.length ? [rest] : [];
     this.#buffered = rest.length;
+    this.#consumed += HEADER_SIZE + size;
     return parseBody(body);
   }
 }

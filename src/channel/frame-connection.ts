@@ -1,64 +1,131 @@
 /**
- * One channel connection: a byte stream in, whole messages out. Emits 'message' for each frame,
- * 'protocolError' (a FrameError) once when the peer breaks the framing, and 'close'.
+ * One channel connection: a byte stream in, whole messages out. Emits 'message' (message,
+ * descriptors) for each frame, 'protocolError' (a coded error) once when the peer breaks the
+ * framing, 'transportError' and 'close'.
+ *
+ * Descriptors (Linux) arrive with the read that holds the first byte of the frame they were sent
+ * with: the kernel attaches them to the first byte of the sendmsg() and ends a read right after it.
+ * So a descriptor belongs to the `socket` frame that starts inside the bytes it came with. One
+ * that arrives anywhere else breaks the protocol; every descriptor not handed on is closed.
  */
 import { EventEmitter } from 'node:events';
-import type * as net from 'node:net';
-import { encodeFrame, FrameDecoder, type FrameError } from './frame-codec';
+import { SocketHandoffError } from '../errors';
+import { encodeFrame, FrameDecoder, FrameError } from './frame-codec';
+import type { ChannelLink, ReceivedDescriptor } from './transport';
+
+interface PendingDescriptor {
+  descriptor: ReceivedDescriptor;
+  /** Stream offsets of the bytes it arrived with: [start, end). */
+  start: number;
+  end: number;
+}
 
 export class FrameConnection extends EventEmitter {
-  readonly socket: net.Socket;
+  readonly link: ChannelLink;
   readonly #decoder: FrameDecoder;
   readonly #maxFrameSize: number;
+  readonly #descriptors: PendingDescriptor[] = [];
+  #received = 0;
   #failed = false;
 
-  constructor(socket: net.Socket, maxFrameSize: number) {
+  constructor(link: ChannelLink, maxFrameSize: number) {
     super();
-    this.socket = socket;
+    this.link = link;
     this.#maxFrameSize = maxFrameSize;
     this.#decoder = new FrameDecoder(maxFrameSize);
-    socket.on('data', (chunk: Buffer) => this.#onData(chunk));
+    link.on('data', (chunk: Buffer, descriptors?: ReceivedDescriptor[]) => this.#onData(chunk, descriptors));
     // A reset pipe is an ordinary way for a peer to go away; 'close' follows and says it.
-    socket.on('error', (err) => this.emit('transportError', err));
-    socket.on('close', () => this.emit('close'));
+    // A coded error from the link itself (e.g. truncated descriptors) is the peer breaking the protocol.
+    link.on('error', (err: Error) => {
+      if (err instanceof SocketHandoffError && err.code.startsWith('ERR_')) this.#fail(err);
+      else this.emit('transportError', err);
+    });
+    link.on('close', () => {
+      this.#closeDescriptors();
+      this.emit('close');
+    });
   }
 
   /** True while frames can still be written. */
   get open(): boolean {
-    return !this.socket.destroyed && this.socket.writable;
+    return !this.link.destroyed && this.link.writable;
   }
 
-  /** Writes one message; false if the connection is already gone. */
-  send(message: object): boolean {
-    if (!this.open) return false;
-    this.socket.write(encodeFrame(message, this.#maxFrameSize));
-    return true;
+  /**
+   * Writes one message, with a copy of `descriptor` attached if given; false if the connection is
+   * already gone.
+   */
+  send(message: object, descriptor?: number): boolean {
+    const frame = encodeFrame(message, this.#maxFrameSize);
+    if (descriptor === undefined) {
+      if (!this.open) return false;
+      this.link.write(frame);
+      return true;
+    }
+    if (!this.link.writeWithDescriptor) throw new SocketHandoffError('ERR_UNSUPPORTED_PLATFORM', 'this channel cannot carry descriptors');
+    return this.link.writeWithDescriptor(frame, descriptor);
   }
 
   /** Sends a last message (if any), then closes; never waits longer than a second for the peer. */
   close(lastMessage?: object): void {
-    if (lastMessage && this.open) this.socket.end(encodeFrame(lastMessage, this.#maxFrameSize));
-    else this.socket.end();
-    setTimeout(() => this.socket.destroy(), 1000).unref();
+    if (lastMessage && this.open) this.link.end(encodeFrame(lastMessage, this.#maxFrameSize));
+    else this.link.end();
+    setTimeout(() => this.link.destroy(), 1000).unref();
   }
 
   destroy(): void {
-    this.socket.destroy();
+    this.link.destroy();
   }
 
-  #onData(chunk: Buffer): void {
-    if (this.#failed) return;
-    let messages: Record<string, unknown>[];
-    try {
-      messages = this.#decoder.push(chunk);
-    } catch (err) {
-      this.#failed = true;
-      this.emit('protocolError', err as FrameError);
+  #onData(chunk: Buffer, descriptors: ReceivedDescriptor[] = []): void {
+    const start = this.#received;
+    this.#received += chunk.length;
+    if (this.#failed) {
+      for (const descriptor of descriptors) descriptor.close();
       return;
     }
-    for (const message of messages) {
-      if (this.socket.destroyed) return;
-      this.emit('message', message);
+    for (const descriptor of descriptors) this.#descriptors.push({ descriptor, start, end: this.#received });
+    let frames;
+    try {
+      frames = this.#decoder.pushFrames(chunk);
+    } catch (err) {
+      this.#fail(err as FrameError);
+      return;
     }
+    for (const frame of frames) {
+      if (this.link.destroyed || this.#failed) return;
+      const own = this.#descriptorsOf(frame.start, frame.message.type === 'socket');
+      if (own === undefined) return;
+      this.emit('message', frame.message, own);
+    }
+  }
+
+  /**
+   * For a socket frame starting at `start`: the descriptors that came with its first byte. Other
+   * frames claim none (a descriptor's read may also hold the ends of earlier frames). Undefined
+   * after a violation: a descriptor that came with bytes no socket frame starts in.
+   */
+  #descriptorsOf(start: number, isSocketFrame: boolean): ReceivedDescriptor[] | undefined {
+    if (this.#descriptors.length > 0 && this.#descriptors[0].end <= start) {
+      this.#fail(new FrameError('ERR_MALFORMED_FRAME', 'a descriptor arrived without a socket frame starting with it'));
+      return undefined;
+    }
+    const own: ReceivedDescriptor[] = [];
+    if (!isSocketFrame) return own;
+    while (this.#descriptors.length > 0 && this.#descriptors[0].start <= start) {
+      own.push((this.#descriptors.shift() as PendingDescriptor).descriptor);
+    }
+    return own;
+  }
+
+  #fail(err: SocketHandoffError): void {
+    if (this.#failed) return;
+    this.#failed = true;
+    this.#closeDescriptors();
+    this.emit('protocolError', err);
+  }
+
+  #closeDescriptors(): void {
+    for (const pending of this.#descriptors.splice(0)) pending.descriptor.close();
   }
 }

@@ -33,7 +33,8 @@ export interface SocketMessage {
   type: 'socket';
   id: number;
   kind: 'socket' | 'server';
-  token: string;
+  /** Windows: the base64 WSAPROTOCOL_INFOW. Absent on Linux, where the descriptor rides in SCM_RIGHTS. */
+  token?: string;
   head?: string;
   meta?: unknown;
   /** The sender's socket allowed half-open connections (Node's allowHalfOpen); the receiver's will too. */
@@ -118,7 +119,7 @@ export function checkSocketMessage(msg: Record<string, unknown>): SocketMessage 
   if (msg.type !== 'socket') throw new FrameError('ERR_UNEXPECTED_MESSAGE', `unexpected message type ${JSON.stringify(msg.type)}; expected "socket"`);
   if (!isId(msg.id)) throw malformed('socket.id must be a positive integer');
   if (msg.kind !== 'socket' && msg.kind !== 'server') throw malformed('socket.kind must be "socket" or "server"');
-  if (typeof msg.token !== 'string') throw malformed('socket.token must be a string');
+  if (msg.token !== undefined && typeof msg.token !== 'string') throw malformed('socket.token must be a string');
   if (msg.head !== undefined && (typeof msg.head !== 'string' || !BASE64.test(msg.head))) throw malformed('socket.head must be base64');
   if (msg.halfOpen !== undefined && typeof msg.halfOpen !== 'boolean') throw malformed('socket.halfOpen must be a boolean');
   return msg as unknown as SocketMessage;

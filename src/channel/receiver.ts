@@ -15,7 +15,7 @@ import type { FrameError } from './frame-codec';
 import { FrameConnection } from './frame-connection';
 import { checkSenderHello, checkSenderMessage, proofMatches, SUPPORTED_VERSIONS, type SocketMessage } from './messages';
 import { checkMaxFrameSize, checkName, checkOptionsObject, checkSecret, checkTimeout } from './options';
-import type { HandoffTransport } from './transport';
+import type { ChannelListener, ChannelPeer, HandoffTransport, ReceivedDescriptor } from './transport';
 
 /** Options of openReceiver(). */
 export interface ReceiverOptions {
@@ -46,43 +46,32 @@ export type OnSocket = (socket: net.Socket | net.Server, info: SocketInfo) => vo
 
 const DEFAULTS = { handshakeTimeout: 5000 };
 
-/** What the OS says about a connected sender (see HandoffTransport.inspectPeer). */
-type Peer = { pid?: number; remoteComputer?: string };
-
 /** A listening receiver. close() stops it. Events: 'clientError' (err, pid?), 'error' (err). */
 export class SocketReceiver extends EventEmitter {
-  /** Where it listens (`\\.\pipe\<name>` on Windows). */
+  /** Where it listens (`\\.\pipe\<name>` on Windows, a socket path on Linux). */
   readonly endpoint: string;
-  readonly #server: net.Server;
+  #listener: ChannelListener | undefined;
   readonly #connections = new Set<FrameConnection>();
 
   /** @internal use openReceiver() */
-  constructor(
-    endpoint: string,
-    server: net.Server,
-    accept: (conn: FrameConnection, receiver: SocketReceiver, peer: Peer) => void,
-    inspectPeer: () => Peer,
-    maxFrameSize: number,
-  ) {
+  constructor(endpoint: string) {
     super();
     this.endpoint = endpoint;
-    this.#server = server;
-    server.on('connection', (socket: net.Socket) => {
-      // First, before anything else creates a handle: the OS's view of the peer.
-      let peer: Peer;
-      try {
-        peer = inspectPeer();
-      } catch (err) {
-        debug('receiver %d: cannot inspect the new client: %s', process.pid, (err as Error).message);
-        peer = {};
-      }
-      const conn = new FrameConnection(socket, maxFrameSize);
-      this.#connections.add(conn);
-      conn.on('close', () => this.#connections.delete(conn));
-      accept(conn, this, peer);
-    });
-    // After a successful listen, errors here are rare (e.g. accept failures); surface them.
-    server.on('error', (err) => this.reportError(new SocketHandoffError('ERR_CHANNEL_FAILED', `receiver on ${endpoint}: ${err.message}`, { cause: err })));
+  }
+
+  /** @internal starts listening through `transport`; each sender is handed to `serve`. */
+  async listen(transport: HandoffTransport, maxFrameSize: number, serve: (conn: FrameConnection, peer: ChannelPeer) => void): Promise<void> {
+    this.#listener = await transport.listen(
+      this.endpoint,
+      (link, peer) => {
+        const conn = new FrameConnection(link, maxFrameSize);
+        this.#connections.add(conn);
+        conn.on('close', () => this.#connections.delete(conn));
+        serve(conn, peer);
+      },
+      // After a successful listen, errors here are rare (e.g. accept failures); surface them.
+      (err) => this.reportError(new SocketHandoffError('ERR_CHANNEL_FAILED', `receiver on ${this.endpoint}: ${err.message}`, { cause: err })),
+    );
   }
 
   /** Senders connected right now. */
@@ -93,7 +82,9 @@ export class SocketReceiver extends EventEmitter {
   /** Stops listening and disconnects every sender. Sockets already adopted are not touched. */
   close(): Promise<void> {
     for (const conn of this.#connections) conn.destroy();
-    return new Promise((resolve) => this.#server.close(() => resolve()));
+    const listener = this.#listener;
+    this.#listener = undefined;
+    return listener ? listener.close() : Promise.resolve();
   }
 
   /** @internal 'error' for a listener; without one, a process warning instead of a crash. */
@@ -125,22 +116,11 @@ export async function openReceiver(name: string, onSocket: OnSocket, options?: R
   const acceptFilter = opts.accept as ReceiverOptions['accept'];
   const transport = channelTransport();
   const endpoint = transport.endpoint(channelName);
-
-  const server = net.createServer();
-  await new Promise<void>((resolve, reject) => {
-    server.once('error', (err: NodeJS.ErrnoException) => {
-      const code = err.code === 'EADDRINUSE' ? 'ERR_CHANNEL_IN_USE' : 'ERR_CHANNEL_FAILED';
-      reject(new SocketHandoffError(code, `cannot listen on ${endpoint}: ${err.message}`, { cause: err }));
-    });
-    server.listen(endpoint, () => resolve());
-  });
-  server.removeAllListeners('error');
-  // Load the bindings now, not in the middle of the first client's 'connection' event.
-  transport.inspectPeer();
+  const receiver = new SocketReceiver(endpoint);
+  const ctx: ServeContext = { transport, onSocket, secret, handshakeTimeout, acceptFilter };
+  await receiver.listen(transport, maxFrameSize, (conn, peer) => serveSender(conn, receiver, peer, ctx));
   debug('receiver %d: listening on %s', process.pid, endpoint);
-  const accept = (conn: FrameConnection, receiver: SocketReceiver, peer: Peer) =>
-    serveSender(conn, receiver, peer, { transport, onSocket, secret, handshakeTimeout, acceptFilter });
-  return new SocketReceiver(endpoint, server, accept, () => transport.inspectPeer(), maxFrameSize);
+  return receiver;
 }
 
 interface ServeContext {
@@ -151,7 +131,7 @@ interface ServeContext {
   acceptFilter: ReceiverOptions['accept'];
 }
 
-function serveSender(conn: FrameConnection, receiver: SocketReceiver, peer: Peer, ctx: ServeContext): void {
+function serveSender(conn: FrameConnection, receiver: SocketReceiver, peer: ChannelPeer, ctx: ServeContext): void {
   const nonce = randomBytes(16).toString('base64');
   let senderPid: number | undefined;
   const held = new Map<number, Held>();
@@ -159,7 +139,7 @@ function serveSender(conn: FrameConnection, receiver: SocketReceiver, peer: Peer
     debug('receiver %d: refusing sender %s: %s %s', process.pid, senderPid ?? '(before hello)', err.code, err.message);
     clearTimeout(timer);
     conn.close({ type: 'error', code: err.code, message: err.message });
-    receiver.reportClientError(err, senderPid);
+    receiver.reportClientError(err, senderPid ?? peer.pid);
   };
   const timer = setTimeout(
     () => refuse(new SocketHandoffError('ERR_HANDSHAKE_TIMEOUT', `the sender did not finish the handshake within ${ctx.handshakeTimeout} ms`)),
@@ -176,8 +156,13 @@ function serveSender(conn: FrameConnection, receiver: SocketReceiver, peer: Peer
     refuse(new SocketHandoffError('ERR_REMOTE_CLIENT', `only local senders may connect; this one is on ${peer.remoteComputer}`));
     return;
   }
+  const uid = process.getuid?.();
+  if (peer.uid !== undefined && peer.uid !== uid) {
+    refuse(new SocketHandoffError('ERR_FOREIGN_UID', `only senders running as uid ${uid} may connect; this one (pid ${peer.pid}) runs as uid ${peer.uid}`));
+    return;
+  }
   conn.on('protocolError', (err: FrameError) => refuse(err));
-  conn.on('message', (msg: Record<string, unknown>) => {
+  conn.on('message', (msg: Record<string, unknown>, descriptors: ReceivedDescriptor[]) => {
     try {
       if (senderPid === undefined) {
         const hello = checkSenderHello(msg);
@@ -196,7 +181,7 @@ function serveSender(conn: FrameConnection, receiver: SocketReceiver, peer: Peer
       }
       const message = checkSenderMessage(msg);
       if (message.type === 'socket') {
-        hold(message, senderPid, conn, receiver, ctx, held);
+        hold(message, descriptors, senderPid, conn, receiver, ctx, held);
         return;
       }
       const entry = held.get(message.id);
@@ -206,6 +191,9 @@ function serveSender(conn: FrameConnection, receiver: SocketReceiver, peer: Peer
       else release(entry, 'aborted by the sender');
     } catch (err) {
       refuse(err as SocketHandoffError);
+    } finally {
+      // Whatever was not taken (a refused or declined hand-off) is closed, never leaked.
+      for (const descriptor of descriptors) descriptor.close();
     }
   });
   conn.send({ type: 'hello', role: 'receiver', versions: [...SUPPORTED_VERSIONS], pid: process.pid, nonce, secret: ctx.secret !== undefined });
@@ -221,7 +209,7 @@ interface Held {
 
 
 /** Imports the socket and acknowledges it; it is adopted and given to onSocket only on commit. */
-function hold(msg: SocketMessage, senderPid: number, conn: FrameConnection, receiver: SocketReceiver, ctx: ServeContext, held: Map<number, Held>): void {
+function hold(msg: SocketMessage, descriptors: ReceivedDescriptor[], senderPid: number, conn: FrameConnection, receiver: SocketReceiver, ctx: ServeContext, held: Map<number, Held>): void {
   const nack = (err: SocketHandoffError) => {
     debug('receiver %d: hand-off %d from pid %d refused: %s %s', process.pid, msg.id, senderPid, err.code, err.message);
     conn.send({ type: 'nack', id: msg.id, code: err.code, message: err.message });
@@ -246,7 +234,7 @@ function hold(msg: SocketMessage, senderPid: number, conn: FrameConnection, rece
   }
   let handle: SocketHandle;
   try {
-    handle = ctx.transport.detach({ token: msg.token });
+    handle = ctx.transport.detach(msg, descriptors);
   } catch (err) {
     nack(err as SocketHandoffError);
     return;

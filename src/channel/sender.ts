@@ -130,7 +130,7 @@ export class SocketSender extends EventEmitter {
       throw invalidArgValue('options.meta', 'a JSON-serialisable value', opts.meta);
     }
     const id = this.#nextId++;
-    const { fields, release } = this.#transport.attach(socket, this.receiverPid);
+    const { fields, descriptor, release } = this.#transport.attach(socket, this.receiverPid);
     const buffered = socket instanceof net.Socket ? takeBuffered(socket) : Buffer.alloc(0);
     const restore = () => {
       if (buffered.length > 0 && socket instanceof net.Socket && !socket.destroyed) socket.unshift(buffered);
@@ -147,7 +147,7 @@ export class SocketSender extends EventEmitter {
       halfOpen: socket instanceof net.Socket ? socket.allowHalfOpen : undefined,
     };
     try {
-      this.#connection.send(message);
+      this.#connection.send(message, descriptor);
     } catch (err) {
       restore();
       throw err;
@@ -163,8 +163,8 @@ export class SocketSender extends EventEmitter {
   close(): Promise<void> {
     this.#shutDown(new SocketHandoffError('ERR_CHANNEL_CLOSED', 'the sender was closed'));
     return new Promise((resolve) => {
-      if (this.#connection.socket.closed) resolve();
-      else this.#connection.socket.once('close', () => resolve());
+      if (this.#connection.link.closed) resolve();
+      else this.#connection.link.once('close', () => resolve());
     });
   }
 
@@ -243,7 +243,8 @@ export class SocketSender extends EventEmitter {
  * Connects to the receiver listening on channel `name`, and does the handshake (versions, pids,
  * secret). The sender then knows the receiver's pid, which the tokens are made for.
  * @throws (rejects) `ERR_CHANNEL_UNAVAILABLE` (no receiver), `ERR_CHANNEL_AUTH`, `ERR_UNSUPPORTED_VERSION`,
- *   `ERR_HANDSHAKE_TIMEOUT`, `ERR_UNSUPPORTED_PLATFORM`, the argument codes.
+ *   `ERR_HANDSHAKE_TIMEOUT`, `ERR_FOREIGN_UID` (Linux: the receiver runs as another user),
+ *   `ERR_UNSUPPORTED_PLATFORM`, the argument codes.
  * @example const sender = await openSender('my-app-workers');
  */
 export async function openSender(name: string, options?: SenderOptions): Promise<SocketSender> {
@@ -256,8 +257,8 @@ export async function openSender(name: string, options?: SenderOptions): Promise
   const transport = channelTransport();
   const endpoint = transport.endpoint(channelName);
 
-  const socket = net.connect(endpoint);
-  const connection = new FrameConnection(socket, maxFrameSize);
+  const link = await transport.connect(endpoint, connectTimeout);
+  const connection = new FrameConnection(link, maxFrameSize);
   try {
     const hello = await handshake(connection, endpoint, secret, connectTimeout);
     debug('sender %d: connected to receiver pid %d on %s', process.pid, hello.pid, endpoint);

@@ -2,10 +2,13 @@
  * The channel on Windows: a named pipe `\\.\pipe\<name>` carries the frames, and each socket
  * travels as a WSADuplicateSocketW token made for the receiver's pid.
  */
-import { invalidArgValue } from '../errors';
+import * as net from 'node:net';
+import { invalidArgValue, SocketHandoffError } from '../errors';
 import { exportHeld, importSocket } from '../token-api';
 import { newestPipeClient } from '../win32/pipe-client';
-import type { HandoffTransport } from './transport';
+import { debug } from './debug';
+import { FrameError } from './frame-codec';
+import type { ChannelPeer, HandoffTransport } from './transport';
 
 const PIPE_PREFIX = /^\\\\[.?]\\pipe\\/i;
 
@@ -17,14 +20,53 @@ export const win32PipeTransport: HandoffTransport = {
     }
     return `\\\\.\\pipe\\${name}`;
   },
+
+  async listen(endpoint, onConnection, onError) {
+    // Load the bindings now, not in the middle of the first client's 'connection' event.
+    newestPipeClient();
+    const server = net.createServer();
+    await new Promise<void>((resolve, reject) => {
+      server.once('error', (err: NodeJS.ErrnoException) => {
+        const code = err.code === 'EADDRINUSE' ? 'ERR_CHANNEL_IN_USE' : 'ERR_CHANNEL_FAILED';
+        reject(new SocketHandoffError(code, `cannot listen on ${endpoint}: ${err.message}`, { cause: err }));
+      });
+      server.listen(endpoint, () => resolve());
+    });
+    server.removeAllListeners('error');
+    server.on('error', onError);
+    server.on('connection', (socket: net.Socket) => {
+      // First, before anything else creates a handle: the OS's view of the newest client.
+      let peer: ChannelPeer;
+      try {
+        peer = newestPipeClient();
+      } catch (err) {
+        debug('receiver %d: cannot inspect the new client: %s', process.pid, (err as Error).message);
+        peer = {};
+      }
+      onConnection(socket, peer);
+    });
+    return { close: () => new Promise<void>((resolve) => server.close(() => resolve())) };
+  },
+
+  connect(endpoint) {
+    return new Promise((resolve, reject) => {
+      const socket = net.connect(endpoint);
+      socket.once('connect', () => {
+        socket.removeAllListeners('error');
+        resolve(socket);
+      });
+      socket.once('error', (cause) => reject(new SocketHandoffError('ERR_CHANNEL_UNAVAILABLE', `cannot reach a receiver on ${endpoint}: ${cause.message}`, { cause })));
+    });
+  },
+
   attach(target, peerPid) {
     const { token, release } = exportHeld(target, peerPid);
     return { fields: { token }, release };
   },
-  detach(fields) {
-    return importSocket(fields.token);
-  },
-  inspectPeer() {
-    return newestPipeClient();
+
+  detach(message, descriptors) {
+    for (const d of descriptors) d.close();
+    if (typeof message.token !== 'string') throw new FrameError('ERR_MALFORMED_FRAME', 'socket.token must be a string');
+    return importSocket(message.token);
   },
 };

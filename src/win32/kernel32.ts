@@ -1,5 +1,6 @@
 /** Raw kernel32.dll functions, with their SDK names, bound on first call. */
-import { lazyLibrary } from './lazy-library';
+import { lazyLibrary } from '../lazy-library';
+import './koffi-types';
 
 const bind = lazyLibrary('kernel32.dll');
 

@@ -4,7 +4,8 @@
  * https://docs.libuv.org/en/v1.x/handle.html
  */
 import koffi from 'koffi';
-import { lazyLibrary } from './lazy-library';
+import { lazyLibrary } from '../lazy-library';
+import './koffi-types';
 
 const bind = lazyLibrary(process.execPath);
 

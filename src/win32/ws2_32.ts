@@ -2,7 +2,8 @@
  * Raw ws2_32.dll functions, with their SDK names, bound on first call. Buffers stand in for the
  * out-structs so the caller keeps the exact bytes (a WSAPROTOCOL_INFOW is a token's payload).
  */
-import { lazyLibrary } from './lazy-library';
+import { lazyLibrary } from '../lazy-library';
+import './koffi-types';
 
 const bind = lazyLibrary('ws2_32.dll');
 

@@ -1,4 +1,4 @@
-/** openSender's argument checks run everywhere; off Windows it rejects with ERR_UNSUPPORTED_PLATFORM. */
+/** openSender's argument checks, and a channel nobody listens on (the hand-offs themselves run in test/cross-process). */
 import { openSender } from '../../src/channel/sender';
 
 const coded = (code: string) => expect.objectContaining({ code });
@@ -20,9 +20,19 @@ describe('openSender', () => {
     await expect(openSender('x', options)).rejects.toEqual(expect.objectContaining({ code: 'ERR_INVALID_ARG_VALUE', message: expect.stringMatching(message) }));
   });
 
-  (process.platform === 'win32' ? it.skip : it)('says what to use instead off Windows', async () => {
-    await expect(openSender('x')).rejects.toEqual(
-      expect.objectContaining({ code: 'ERR_UNSUPPORTED_PLATFORM', message: expect.stringMatching(/SCM_RIGHTS.*planned/) }),
+  (process.platform === 'linux' ? it : it.skip)('rejects with ERR_CHANNEL_UNAVAILABLE when no receiver listens', async () => {
+    await expect(openSender(`nobody-listens-${process.pid}`)).rejects.toEqual(coded('ERR_CHANNEL_UNAVAILABLE'));
+    await expect(openSender('/nonexistent-dir/chan.sock')).rejects.toEqual(
+      expect.objectContaining({ code: 'ERR_CHANNEL_UNAVAILABLE', cause: expect.objectContaining({ code: 'ENOENT', syscall: 'connect' }) }),
     );
+  });
+
+  (process.platform === 'linux' ? it : it.skip)('rejects names that are neither simple nor absolute paths', async () => {
+    await expect(openSender('../escape')).rejects.toEqual(coded('ERR_INVALID_ARG_VALUE'));
+    await expect(openSender(`/tmp/${'x'.repeat(120)}`)).rejects.toEqual(coded('ERR_INVALID_ARG_VALUE'));
+  });
+
+  (process.platform === 'linux' || process.platform === 'win32' ? it.skip : it)('says what to use instead elsewhere', async () => {
+    await expect(openSender('x')).rejects.toEqual(expect.objectContaining({ code: 'ERR_UNSUPPORTED_PLATFORM', message: expect.stringMatching(/SCM_RIGHTS/) }));
   });
 });

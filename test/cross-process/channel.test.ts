@@ -1,11 +1,11 @@
 /**
- * The hand-off channel (src/channel) between unrelated Windows processes (under Wine off Windows):
- * each scenario runs fixtures/channel-handoff.js, whose receivers are separate processes that know
- * only the channel name.
+ * The hand-off channel (src/channel) between unrelated processes: Windows processes (under Wine off
+ * Windows) and native Linux processes (SCM_RIGHTS). Each scenario runs fixtures/channel-handoff.js,
+ * whose receivers are separate processes that know only the channel name.
  */
-import { NODE_LINES, runFixture } from './windows-process';
+import { CHANNEL_RUNTIMES, runFixture } from './fixture-runner';
 
-describe.each(NODE_LINES)('hand-off channel, Windows Node %s', (line) => {
+describe.each(CHANNEL_RUNTIMES)('hand-off channel, $label', ({ line }) => {
   const scenario = async (name: string) => {
     const { status, result } = await runFixture<any>('channel-handoff.js', [name], line);
     expect(result.error).toBeUndefined();
@@ -76,7 +76,8 @@ describe.each(NODE_LINES)('hand-off channel, Windows Node %s', (line) => {
       unknownVersion: ['ERR_UNSUPPORTED_VERSION'],
       liarPid: ['ERR_PID_MISMATCH'],
       socketBeforeHello: ['ERR_MALFORMED_FRAME'],
-      badTokenAfterHello: ['ready', expect.stringMatching(/^WSAE/), 'ERR_INVALID_TOKEN'],
+      // On Linux a socket frame must carry its descriptor in SCM_RIGHTS; these carry none.
+      badTokenAfterHello: line === 'native' ? ['ready', 'ERR_NO_DESCRIPTOR', 'ERR_NO_DESCRIPTOR'] : ['ready', expect.stringMatching(/^WSAE/), 'ERR_INVALID_TOKEN'],
     });
     expect(r.reply).toBe(`still serving? answered by ${r.receiverPid}\n`);
     expect(r.clientErrors).toEqual([
@@ -94,7 +95,9 @@ describe.each(NODE_LINES)('hand-off channel, Windows Node %s', (line) => {
   });
 
   it('answers every one of 1,000 connections exactly once while receivers are killed at random points', async () => {
-    const { status, result: r } = await runFixture<any>('channel-kill.js', ['1000'], line);
+    // Natively a hand-off takes about a tenth of the time it takes under Wine: kill ten times as often.
+    const kills = line === 'native' ? ['25', '75'] : [];
+    const { status, result: r } = await runFixture<any>('channel-kill.js', ['1000', ...kills], line);
     expect(r.error).toBeUndefined();
     expect(status).toBe(0);
     expect(r.bad).toEqual([]);
@@ -102,6 +105,7 @@ describe.each(NODE_LINES)('hand-off channel, Windows Node %s', (line) => {
     expect(r.answeredOnce + r.lostAfterAdoptionByDead).toBe(r.total);
     expect(r.lostAfterAdoptionByDead).toBeLessThan(r.total * 0.05);
     expect(r.receiversKilled).toBeGreaterThanOrEqual(3);
-    expect(r.failedSends.ERR_RECEIVER_GONE).toBeGreaterThan(0);
+    // The kills hit live hand-offs: sends in flight failed over, or adopted connections died with their receiver.
+    expect((r.failedSends.ERR_RECEIVER_GONE ?? 0) + r.lostAfterAdoptionByDead).toBeGreaterThan(0);
   });
 });

@@ -2,10 +2,11 @@
  * Zero-downtime restart with HandoverServer (src/handover-server.ts) and the channel: a server hands
  * its listening socket to a successor that knows only the channel name, and exits; twice, while 32
  * clients keep connecting. Every connection must be answered: none refused, reset or left silent.
+ * On Windows (Wine) and natively on Linux.
  */
-import { NODE_LINES, runFixture } from './windows-process';
+import { CHANNEL_RUNTIMES, runFixture } from './fixture-runner';
 
-describe.each(NODE_LINES)('zero-downtime restart, Windows Node %s', (line) => {
+describe.each(CHANNEL_RUNTIMES)('zero-downtime restart, $label', ({ line }) => {
   it('answers every connection across two hand-overs of the listening socket', async () => {
     const { status, result: r } = await runFixture<any>('restart.js', ['2'], line);
     expect(r.error).toBeUndefined();

@@ -2,7 +2,7 @@
  * exportSocket/importSocket across real Windows processes (under Wine off Windows), on every
  * supported Node line. Each fixture in ./fixtures runs a parent and a child process.
  */
-import { NODE_LINES, ON_REAL_WINDOWS, runFixture } from './windows-process';
+import { NODE_LINES, ON_REAL_WINDOWS, runFixture } from './fixture-runner';
 
 const MiB = 1024 * 1024;
 

@@ -4,7 +4,7 @@
  * line. The fixture (fixtures/websocket-migration.js) runs a dispatcher, two workers and the clients;
  * its scenarios are described there.
  */
-import { NODE_LINES, runFixture } from './windows-process';
+import { CHANNEL_RUNTIMES, runFixture } from './fixture-runner';
 
 interface Echo {
   seq: number;
@@ -60,7 +60,7 @@ function expectUnbroken(run: Run, count: number): void {
 const moves = (run: Run) => run.worker.filter((e) => e.event === 'ws-move');
 const resumes = (run: Run) => run.worker.filter((e) => e.event === 'ws-resume');
 
-describe.each(NODE_LINES)('WebSocket migration across processes, Windows Node %s', (line) => {
+describe.each(CHANNEL_RUNTIMES)('WebSocket migration across processes, $label', ({ line }) => {
   // eslint-disable-next-line @typescript-eslint/no-explicit-any
   let run: { status: number | null; result: any; stdout: string; stderr: string };
   let pids: { A: number; B: number };

@@ -1,10 +1,9 @@
 /**
- * Loads a DLL on the first call of one of its functions, never on import, so that importing this
- * package on Linux never touches ws2_32.dll.
+ * Loads a shared library (a DLL, libc, or the node binary itself) on the first call of one of its
+ * functions, never on import, so that importing this package on Linux never touches ws2_32.dll.
  */
 import koffi from 'koffi';
-import { SocketHandoffError } from '../errors';
-import './koffi-types';
+import { SocketHandoffError } from './errors';
 
 type KoffiLib = ReturnType<typeof koffi.load>;
 // eslint-disable-next-line @typescript-eslint/no-explicit-any
@@ -15,16 +14,16 @@ export type Bound<F extends AnyFn> = F & {
   async: (...args: [...Parameters<F>, (err: unknown, result: ReturnType<F>) => void]) => void;
 };
 
-/** Returns a binder: `bind(prototype)` gives a function that loads the DLL and binds itself on first call. */
-export function lazyLibrary(path: string): <F extends AnyFn>(prototype: string) => Bound<F> {
+/** Returns a binder: `bind(prototype)` gives a function that loads the library (null: the running executable) and binds itself on first call. */
+export function lazyLibrary(path: string | null): <F extends AnyFn>(prototype: string) => Bound<F> {
   let lib: KoffiLib | undefined;
   const bindNow = (prototype: string): AnyFn => {
     try {
-      return (lib ??= koffi.load(path)).func(prototype);
+      return (lib ??= koffi.load(path as string)).func(prototype);
     } catch (cause) {
       throw new SocketHandoffError(
         'ERR_BINDING_UNAVAILABLE',
-        `Cannot bind ${prototype.replace(/\(.*/, '')} from ${path}: ${(cause as Error).message}`,
+        `Cannot bind ${prototype.replace(/\(.*/, '')} from ${path ?? 'the node executable'}: ${(cause as Error).message}`,
         { cause },
       );
     }

@@ -1,0 +1,91 @@
+/**
+ * The channel on Linux: a Unix stream socket at a path carries the frames, and each socket
+ * travels as its descriptor (SCM_RIGHTS) attached to the first byte of its `socket` frame. Both
+ * ends check with SO_PEERCRED that the other runs as the same user.
+ */
+import * as net from 'node:net';
+import * as path from 'node:path';
+import { SocketHandoffError } from '../errors';
+import { HandoverServer } from '../handover-server';
+import { holdReading, tcpHandleOf } from '../node-internals';
+import { descriptorHandle } from '../posix/descriptor-handle';
+import { channelPath, checkPrivateDirectory, ensurePrivateDirectory, runtimeDirectory } from '../posix/runtime-dir';
+import { peerCredentials } from '../posix/socket-credentials';
+import { connectUnix } from '../posix/unix-connect';
+import { UnixListener } from '../posix/unix-listener';
+import { debug } from './debug';
+import type { HandoffTransport, ReceivedDescriptor } from './transport';
+
+const UNREACHABLE = new Set(['ENOENT', 'ECONNREFUSED', 'EACCES', 'EAGAIN', 'ENOTDIR']);
+
+/** The descriptor behind a Node socket or server, and whether this process reads from it. */
+function descriptorOf(target: net.Socket | net.Server): { fd: number; hold: () => () => void } {
+  if (target instanceof HandoverServer) {
+    if (target.handle === undefined) throw new SocketHandoffError('ERR_SOCKET_CLOSED', 'the HandoverServer is closed');
+    return { fd: Number(target.handle), hold: () => () => undefined };
+  }
+  const handle = tcpHandleOf(target);
+  const fd = (handle as { fd?: number } | undefined)?.fd;
+  if (handle === undefined || typeof fd !== 'number' || fd < 0) {
+    const open = target instanceof net.Socket ? !target.destroyed : target.listening;
+    throw open
+      ? new SocketHandoffError('ERR_UNSUPPORTED_SOCKET_TYPE', 'the channel carries TCP sockets and servers; this one is not TCP')
+      : new SocketHandoffError('ERR_SOCKET_CLOSED', 'the socket is closed');
+  }
+  return { fd, hold: () => (target instanceof net.Socket ? holdReading(handle) : () => undefined) };
+}
+
+export const unixSocketTransport: HandoffTransport = {
+  endpoint: channelPath,
+
+  async listen(endpoint, onConnection, onError) {
+    if (path.dirname(endpoint) === runtimeDirectory()) ensurePrivateDirectory(path.dirname(endpoint));
+    const listener = UnixListener.listen(endpoint, (link, peer) => onConnection(link, { pid: peer.pid, uid: peer.uid }), onError);
+    if (listener.replacedStale) debug('receiver %d: replaced the stale socket %s of a dead receiver', process.pid, endpoint);
+    return {
+      close: async () => listener.close(),
+    };
+  },
+
+  async connect(endpoint, timeoutMs) {
+    if (path.dirname(endpoint) === runtimeDirectory()) checkPrivateDirectory(path.dirname(endpoint), 'ERR_CHANNEL_UNAVAILABLE');
+    let link;
+    try {
+      link = await connectUnix(endpoint, timeoutMs);
+    } catch (cause) {
+      const code = (cause as NodeJS.ErrnoException).code ?? '';
+      if (!UNREACHABLE.has(code)) throw cause;
+      throw new SocketHandoffError('ERR_CHANNEL_UNAVAILABLE', `cannot reach a receiver on ${endpoint}: ${(cause as Error).message}`, { cause });
+    }
+    // The receiver checks us; we check it too, so that a socket planted by another user gets nothing.
+    let uid: number;
+    try {
+      uid = peerCredentials(link.fd).uid;
+    } catch (err) {
+      link.destroy();
+      throw err;
+    }
+    if (uid !== process.getuid?.()) {
+      link.destroy();
+      throw new SocketHandoffError('ERR_FOREIGN_UID', `the receiver on ${endpoint} runs as uid ${uid}, not as this process's uid ${process.getuid?.()}`);
+    }
+    return link;
+  },
+
+  attach(target) {
+    const { fd, hold } = descriptorOf(target);
+    // The link sends a copy of fd; the original stays with the Node socket until commit.
+    return { fields: {}, descriptor: fd, release: hold() };
+  },
+
+  detach(message, descriptors: ReceivedDescriptor[]) {
+    if (descriptors.length !== 1) {
+      for (const d of descriptors) d.close();
+      throw new SocketHandoffError(
+        'ERR_NO_DESCRIPTOR',
+        `a socket frame must carry exactly one descriptor (SCM_RIGHTS on its first byte); hand-off ${message.id} carried ${descriptors.length}`,
+      );
+    }
+    return descriptorHandle(descriptors[0] as ReceivedDescriptor);
+  },
+};

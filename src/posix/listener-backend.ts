@@ -1,0 +1,87 @@
+/**
+ * HandoverServer on Linux: a listening TCP socket made with libc and accepted by this package
+ * (poll, then accept4), the same controlled accept path as on Windows. On Linux a listener shared
+ * by several processes has one accept queue in the kernel, so closing one copy loses nothing.
+ */
+import { isIP } from 'node:net';
+import * as net from 'node:net';
+import type { ListenerBackend } from '../backend';
+import { addressToSockaddr, sockaddrToAddress } from '../endpoint-key';
+import { invalidArgValue, type SocketHandoffError } from '../errors';
+import { AF_INET, AF_INET6, EAGAIN, EINTR, SO_REUSEADDR, SOCK_CLOEXEC, SOCK_NONBLOCK, SOCK_STREAM, SOL_SOCKET, UV_READABLE } from './constants';
+import { accept4, bind_, close, getsockname, listen, setsockopt, socket } from './libc';
+import { lastErrno, posixError } from './posix-error';
+import { PollWatcher } from './uv-poll';
+
+/** After EMFILE/ENFILE, wait this long before accepting again instead of spinning. */
+const ACCEPT_PAUSE_MS = 100;
+
+function listenSocket({ host, port, backlog }: { host: string; port: number; backlog: number }): bigint {
+  const family = isIP(host);
+  if (family === 0) throw invalidArgValue('options.host', 'an IPv4 or IPv6 address literal (no host names)', host);
+  const fd = socket(family === 4 ? AF_INET : AF_INET6, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+  if (fd < 0) throw posixError('socket', lastErrno());
+  try {
+    const one = Buffer.alloc(4);
+    one.writeInt32LE(1);
+    // As Node's own listeners: a restarted server may bind while old connections sit in TIME_WAIT.
+    if (setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, one, 4) !== 0) throw posixError('setsockopt', lastErrno(), 'SO_REUSEADDR');
+    const name = addressToSockaddr(host, port, AF_INET, AF_INET6);
+    if (bind_(fd, name, name.length) !== 0) throw posixError('bind', lastErrno(), `${host}:${port}`);
+    if (listen(fd, Math.min(backlog, 0x7fffffff)) !== 0) throw posixError('listen', lastErrno());
+    return BigInt(fd);
+  } catch (err) {
+    close(fd);
+    throw err;
+  }
+}
+
+function localAddress(fd: bigint): ReturnType<typeof sockaddrToAddress> {
+  const addr = Buffer.alloc(28);
+  if (getsockname(Number(fd), addr, [addr.length]) !== 0) return undefined;
+  return sockaddrToAddress(addr, AF_INET, AF_INET6);
+}
+
+function acceptLoop(fd: bigint, onAccept: (socket: bigint) => void, onError: (err: SocketHandoffError) => void): () => Promise<void> {
+  let stopped = false;
+  const poll: PollWatcher = new PollWatcher(Number(fd), (status) => {
+    if (status < 0) {
+      onError(posixError('uv_poll', -status));
+      return;
+    }
+    while (!stopped) {
+      const accepted = accept4(Number(fd), null, null, SOCK_NONBLOCK | SOCK_CLOEXEC);
+      if (accepted < 0) {
+        const errno = lastErrno();
+        if (errno === EINTR) continue;
+        if (errno === EAGAIN) return;
+        onError(posixError('accept4', errno));
+        poll.watch(0);
+        setTimeout(() => !stopped && poll.watch(UV_READABLE), ACCEPT_PAUSE_MS).unref();
+        return;
+      }
+      onAccept(BigInt(accepted));
+    }
+  });
+  poll.watch(UV_READABLE);
+  return () => {
+    stopped = true;
+    poll.close();
+    return Promise.resolve();
+  };
+}
+
+function adoptAccepted(fd: bigint, allowHalfOpen: boolean): net.Socket {
+  try {
+    return new net.Socket({ fd: Number(fd), readable: true, writable: true, allowHalfOpen });
+  } catch (err) {
+    close(Number(fd));
+    throw err;
+  }
+}
+
+function closeSocket(fd: bigint): void {
+  if (close(Number(fd)) !== 0) throw posixError('close', lastErrno());
+}
+
+export const posixListenerBackend: ListenerBackend = { listenSocket, localAddress, acceptLoop, adoptAccepted, closeSocket };

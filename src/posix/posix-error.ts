@@ -1,0 +1,14 @@
+/** Turns a failed libc call into a PosixError (`code` 'EACCES', `errno` 13, `syscall`), as Node does. */
+import koffi from 'koffi';
+import * as util from 'node:util';
+import { PosixError } from '../errors';
+
+/** Reads errno now: call this right after the failed call, before anything else touches libc. */
+export function lastErrno(): number {
+  return koffi.errno();
+}
+
+export function posixError(syscall: string, errno: number, detail?: string): PosixError {
+  const [code, text] = util.getSystemErrorMap().get(-errno) ?? [`E${errno}`, 'unknown error'];
+  return new PosixError(syscall, errno, code, detail ? `${text} (${detail})` : text);
+}

@@ -1,0 +1,264 @@
+/**
+ * A connected Unix stream socket that this package reads and writes itself, with recvmsg/sendmsg,
+ * so that descriptors (SCM_RIGHTS) travel with the bytes and are never dropped by a plain read().
+ * It behaves enough like a net.Socket for the channel: 'data' (chunk, descriptors), 'error',
+ * 'close'; write(); end(); destroy(). libuv's poll watcher says when to read or write.
+ *
+ * Ownership: writeWithDescriptor() sends a copy of the descriptor, which the link closes once the
+ * kernel has it (or when the link is destroyed). A descriptor received belongs to whoever the
+ * 'data' listener gives it to; ones that arrive in a truncated message (MSG_CTRUNC) are closed here.
+ */
+import koffi from 'koffi';
+import { EventEmitter } from 'node:events';
+import { SocketHandoffError } from '../errors';
+import {
+  CMSG_HEADER_SIZE,
+  EAGAIN,
+  EINTR,
+  F_DUPFD_CLOEXEC,
+  MSG_CMSG_CLOEXEC,
+  MSG_CTRUNC,
+  MSG_DONTWAIT,
+  MSG_NOSIGNAL,
+  MSGHDR,
+  SCM_RIGHTS,
+  SHUT_WR,
+  SOL_SOCKET,
+  UV_READABLE,
+  UV_WRITABLE,
+} from './constants';
+import { close, fcntl, recvmsg, sendmsg, shutdown } from './libc';
+import { lastErrno, posixError } from './posix-error';
+import { ReceivedDescriptor } from './received-descriptor';
+import { PollWatcher } from './uv-poll';
+
+/** Descriptors a single read makes room for; a sender that attaches more gets MSG_CTRUNC. */
+const MAX_DESCRIPTORS_PER_READ = 8;
+const CONTROL_SIZE = CMSG_HEADER_SIZE + 4 * MAX_DESCRIPTORS_PER_READ;
+const DATA_SIZE = 64 * 1024;
+/** One native block: msghdr, iovec, control buffer, data buffer. */
+const IOVEC_AT = 64;
+const CONTROL_AT = 128;
+const DATA_AT = 256;
+const BLOCK_SIZE = DATA_AT + DATA_SIZE;
+/** Reads per readable event before yielding to the event loop. */
+const READS_PER_EVENT = 16;
+
+interface Outgoing {
+  data: Buffer;
+  sent: number;
+  /** Our own copy of a descriptor still to attach to the first byte. */
+  fd: number | undefined;
+}
+
+export class UnixLink extends EventEmitter {
+  readonly fd: number;
+  readonly #memory: unknown;
+  readonly #view: Buffer;
+  readonly #base: bigint;
+  readonly #poll: PollWatcher;
+  readonly #queue: Outgoing[] = [];
+  #events = 0;
+  #ending = false;
+  #shutDown = false;
+  #destroyed = false;
+  #closed = false;
+
+  /** Takes ownership of `fd`, a connected AF_UNIX stream socket. */
+  constructor(fd: number) {
+    super();
+    this.fd = fd;
+    this.#memory = koffi.alloc('uint8_t', BLOCK_SIZE);
+    this.#base = koffi.address(this.#memory);
+    this.#view = Buffer.from(koffi.view(this.#memory, BLOCK_SIZE));
+    try {
+      this.#poll = new PollWatcher(fd, (status, events) => this.#onPoll(status, events));
+      this.#watch(UV_READABLE);
+    } catch (err) {
+      koffi.free(this.#memory);
+      close(fd);
+      throw err;
+    }
+  }
+
+  get destroyed(): boolean {
+    return this.#destroyed;
+  }
+
+  get writable(): boolean {
+    return !this.#destroyed && !this.#ending;
+  }
+
+  /** True once 'close' was emitted. */
+  get closed(): boolean {
+    return this.#closed;
+  }
+
+  write(data: Buffer): boolean {
+    return this.#enqueue(data, undefined);
+  }
+
+  /**
+   * Writes `data` with a copy of `fd` attached to its first byte. The copy is made now, so the
+   * caller may close `fd` whenever it likes; the link closes the copy once the kernel has it.
+   * @throws PosixError if the copy cannot be made (e.g. EMFILE, EBADF)
+   */
+  writeWithDescriptor(data: Buffer, fd: number): boolean {
+    if (!this.writable) return false;
+    const copy = fcntl(fd, F_DUPFD_CLOEXEC, 'int', 0);
+    if (copy < 0) throw posixError('fcntl', lastErrno(), 'F_DUPFD_CLOEXEC');
+    return this.#enqueue(data, copy);
+  }
+
+  /** Writes `data` (if any), then shuts the sending side once everything is out. */
+  end(): this;
+  end(data: Buffer): this;
+  end(data?: Buffer): this {
+    if (data && data.length) this.#enqueue(data, undefined);
+    this.#ending = true;
+    this.#flush();
+    return this;
+  }
+
+  destroy(err?: Error): this {
+    if (this.#destroyed) return this;
+    this.#destroyed = true;
+    this.#poll.close();
+    close(this.fd);
+    for (const entry of this.#queue.splice(0)) if (entry.fd !== undefined) close(entry.fd);
+    koffi.free(this.#memory);
+    process.nextTick(() => {
+      if (err) this.emit('error', err);
+      this.#closed = true;
+      this.emit('close');
+    });
+    return this;
+  }
+
+  #enqueue(data: Buffer, fd: number | undefined): boolean {
+    if (!this.writable) {
+      if (fd !== undefined) close(fd);
+      return false;
+    }
+    this.#queue.push({ data, sent: 0, fd });
+    this.#flush();
+    return !this.#destroyed;
+  }
+
+  #watch(events: number): void {
+    if (events === this.#events || this.#destroyed) return;
+    this.#events = events;
+    this.#poll.watch(events);
+  }
+
+  #onPoll(status: number, events: number): void {
+    if (this.#destroyed) return;
+    if (status < 0) {
+      this.destroy(posixError('uv_poll', -status));
+      return;
+    }
+    if (events & UV_WRITABLE) this.#flush();
+    if (events & UV_READABLE && !this.#destroyed) this.#read();
+  }
+
+  #flush(): void {
+    while (this.#queue.length > 0 && !this.#destroyed) {
+      const entry = this.#queue[0];
+      const length = Math.min(entry.data.length - entry.sent, DATA_SIZE);
+      entry.data.copy(this.#view, DATA_AT, entry.sent, entry.sent + length);
+      this.#setMessage(length, entry.fd === undefined ? 0 : CMSG_HEADER_SIZE + 8);
+      if (entry.fd !== undefined) {
+        this.#view.writeBigUInt64LE(BigInt(CMSG_HEADER_SIZE + 4), CONTROL_AT);
+        this.#view.writeInt32LE(SOL_SOCKET, CONTROL_AT + 8);
+        this.#view.writeInt32LE(SCM_RIGHTS, CONTROL_AT + 12);
+        this.#view.writeInt32LE(entry.fd, CONTROL_AT + CMSG_HEADER_SIZE);
+      }
+      const sent = Number(sendmsg(this.fd, this.#base, MSG_NOSIGNAL | MSG_DONTWAIT));
+      if (sent < 0) {
+        const errno = lastErrno();
+        if (errno === EINTR) continue;
+        if (errno === EAGAIN) {
+          this.#watch(UV_READABLE | UV_WRITABLE);
+          return;
+        }
+        this.destroy(posixError('sendmsg', errno));
+        return;
+      }
+      if (entry.fd !== undefined) {
+        // The kernel holds its own reference now; ours can go.
+        close(entry.fd);
+        entry.fd = undefined;
+      }
+      entry.sent += sent;
+      if (entry.sent === entry.data.length) this.#queue.shift();
+    }
+    if (this.#destroyed) return;
+    this.#watch(UV_READABLE);
+    if (this.#ending && !this.#shutDown && this.#queue.length === 0) {
+      this.#shutDown = true;
+      shutdown(this.fd, SHUT_WR);
+    }
+  }
+
+  #read(): void {
+    for (let i = 0; i < READS_PER_EVENT && !this.#destroyed; i++) {
+      this.#setMessage(DATA_SIZE, CONTROL_SIZE);
+      const received = Number(recvmsg(this.fd, this.#base, MSG_DONTWAIT | MSG_CMSG_CLOEXEC));
+      if (received < 0) {
+        const errno = lastErrno();
+        if (errno === EINTR) continue;
+        if (errno === EAGAIN) return;
+        this.destroy(posixError('recvmsg', errno));
+        return;
+      }
+      const descriptors = this.#takeDescriptors();
+      const flags = this.#view.readInt32LE(MSGHDR.flags);
+      if (flags & MSG_CTRUNC) {
+        for (const d of descriptors) d.close();
+        this.destroy(
+          new SocketHandoffError('ERR_DESCRIPTORS_TRUNCATED', `the peer attached more descriptors than one message carries (at most ${MAX_DESCRIPTORS_PER_READ}); they were closed`),
+        );
+        return;
+      }
+      if (received === 0) {
+        for (const d of descriptors) d.close();
+        this.destroy();
+        return;
+      }
+      const chunk = Buffer.from(this.#view.subarray(DATA_AT, DATA_AT + received));
+      this.emit('data', chunk, descriptors);
+    }
+  }
+
+  /** Points the msghdr at one iovec of `length` data bytes and `controlLength` control bytes. */
+  #setMessage(length: number, controlLength: number): void {
+    const v = this.#view;
+    v.fill(0, 0, MSGHDR.size);
+    v.writeBigUInt64LE(this.#base + BigInt(IOVEC_AT), MSGHDR.iov);
+    v.writeBigUInt64LE(1n, MSGHDR.iovlen);
+    if (controlLength > 0) {
+      v.fill(0, CONTROL_AT, CONTROL_AT + CONTROL_SIZE);
+      v.writeBigUInt64LE(this.#base + BigInt(CONTROL_AT), MSGHDR.control);
+      v.writeBigUInt64LE(BigInt(controlLength), MSGHDR.controllen);
+    }
+    v.writeBigUInt64LE(this.#base + BigInt(DATA_AT), IOVEC_AT);
+    v.writeBigUInt64LE(BigInt(length), IOVEC_AT + 8);
+  }
+
+  /** The descriptors of every SCM_RIGHTS message in the control buffer just received. */
+  #takeDescriptors(): ReceivedDescriptor[] {
+    const v = this.#view;
+    const controlLength = Number(v.readBigUInt64LE(MSGHDR.controllen));
+    const out: ReceivedDescriptor[] = [];
+    let at = 0;
+    while (at + CMSG_HEADER_SIZE <= controlLength) {
+      const length = Number(v.readBigUInt64LE(CONTROL_AT + at));
+      if (length < CMSG_HEADER_SIZE || at + length > controlLength) break;
+      if (v.readInt32LE(CONTROL_AT + at + 8) === SOL_SOCKET && v.readInt32LE(CONTROL_AT + at + 12) === SCM_RIGHTS) {
+        for (let p = CMSG_HEADER_SIZE; p + 4 <= length; p += 4) out.push(new ReceivedDescriptor(v.readInt32LE(CONTROL_AT + at + p)));
+      }
+      at += (length + 7) & ~7;
+    }
+    return out;
+  }
+}

@@ -1,0 +1,117 @@
+/** FrameConnection: frames in and out, and which frame a received descriptor belongs to. */
+import { EventEmitter } from 'node:events';
+import { encodeFrame } from '../../src/channel/frame-codec';
+import { SocketHandoffError } from '../../src/errors';
+import { FrameConnection } from '../../src/channel/frame-connection';
+import type { ReceivedDescriptor } from '../../src/channel/transport';
+
+class FakeLink extends EventEmitter {
+  destroyed = false;
+  writable = true;
+  closed = false;
+  written: Buffer[] = [];
+  write(data: Buffer): boolean {
+    this.written.push(data);
+    return true;
+  }
+  end(): void {
+    this.writable = false;
+  }
+  destroy(): void {
+    this.destroyed = true;
+    this.emit('close');
+  }
+}
+
+function descriptor(fd: number): ReceivedDescriptor & { closed: boolean } {
+  return {
+    fd,
+    closed: false,
+    take() {
+      return fd;
+    },
+    close() {
+      this.closed = true;
+    },
+  };
+}
+
+function setup() {
+  const link = new FakeLink();
+  const conn = new FrameConnection(link, 1024 * 1024);
+  const messages: { type: unknown; fds: number[] }[] = [];
+  const errors: string[] = [];
+  conn.on('message', (m: Record<string, unknown>, ds: ReceivedDescriptor[]) => messages.push({ type: m.type, fds: ds.map((d) => d.fd) }));
+  conn.on('protocolError', (err: { code: string }) => errors.push(err.code));
+  return { link, conn, messages, errors };
+}
+
+const frame = (type: string) => encodeFrame({ type, id: 1 });
+
+describe('FrameConnection', () => {
+  it('gives a descriptor to the socket frame that starts in the bytes it came with', () => {
+    const { link, messages, errors } = setup();
+    link.emit('data', Buffer.concat([frame('commit'), frame('socket')]), [descriptor(7)]);
+    expect(messages).toEqual([
+      { type: 'commit', fds: [] },
+      { type: 'socket', fds: [7] },
+    ]);
+    expect(errors).toEqual([]);
+  });
+
+  it('keeps a descriptor for a socket frame whose bytes are still arriving', () => {
+    const { link, messages } = setup();
+    const socketFrame = frame('socket');
+    link.emit('data', socketFrame.subarray(0, 3), [descriptor(9)]);
+    link.emit('data', socketFrame.subarray(3));
+    expect(messages).toEqual([{ type: 'socket', fds: [9] }]);
+  });
+
+  it('refuses and closes a descriptor that came with bytes no socket frame starts in', () => {
+    const { link, messages, errors } = setup();
+    const stray = descriptor(5);
+    const socketFrame = frame('socket');
+    // The descriptor rides on the middle of the socket frame, not on its first byte.
+    link.emit('data', socketFrame.subarray(0, 6));
+    link.emit('data', socketFrame.subarray(6), [stray]);
+    link.emit('data', frame('commit'));
+    expect(messages).toEqual([{ type: 'socket', fds: [] }]);
+    expect(errors).toEqual(['ERR_MALFORMED_FRAME']);
+    expect(stray.closed).toBe(true);
+  });
+
+  it('refuses a descriptor that came with a frame of another type', () => {
+    const { link, errors } = setup();
+    const d = descriptor(6);
+    link.emit('data', frame('hello'), [d]);
+    link.emit('data', frame('commit'));
+    expect(errors).toEqual(['ERR_MALFORMED_FRAME']);
+    expect(d.closed).toBe(true);
+  });
+
+  it('closes descriptors still waiting for their frame when the link closes, and any after a protocol error', () => {
+    const { link, errors } = setup();
+    const waiting = descriptor(3);
+    link.emit('data', frame('socket').subarray(0, 2), [waiting]);
+    link.destroy();
+    expect(waiting.closed).toBe(true);
+
+    const second = setup();
+    second.link.emit('data', Buffer.from([0, 0, 0, 0]));
+    const late = descriptor(4);
+    second.link.emit('data', frame('socket'), [late]);
+    expect(second.errors).toEqual(['ERR_MALFORMED_FRAME']);
+    expect(late.closed).toBe(true);
+    expect(errors).toEqual([]);
+  });
+
+  it('treats a coded error from the link as the peer breaking the protocol, other errors as transport errors', () => {
+    const { link, errors, conn } = setup();
+    const transport: Error[] = [];
+    conn.on('transportError', (err: Error) => transport.push(err));
+    link.emit('error', Object.assign(new Error('reset'), { code: 'ECONNRESET' }));
+    link.emit('error', new SocketHandoffError('ERR_DESCRIPTORS_TRUNCATED', 'too many'));
+    expect(transport.map((e) => (e as NodeJS.ErrnoException).code)).toEqual(['ECONNRESET']);
+    expect(errors).toEqual(['ERR_DESCRIPTORS_TRUNCATED']);
+  });
+});

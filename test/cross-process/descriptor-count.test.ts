@@ -1,0 +1,16 @@
+/**
+ * Linux: after 10,000 hand-offs over the channel, neither the sender nor the receiver holds one
+ * descriptor more than before (/proc/self/fd of each process).
+ */
+import { runFixture } from './fixture-runner';
+
+(process.platform === 'linux' ? describe : describe.skip)('descriptor count across 10,000 hand-offs, Linux native', () => {
+  it('stays flat in both processes, and every connection is answered by the receiver', async () => {
+    const { status, result: r } = await runFixture<any>('channel-descriptor-count.js', ['10000'], 'native');
+    expect(r.error).toBeUndefined();
+    expect(status).toBe(0);
+    expect(r.answered).toBe(10000);
+    expect(r.after.sender).toBe(r.before.sender);
+    expect(r.after.receiver).toBe(r.before.receiver);
+  });
+});
