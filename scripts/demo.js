@@ -19,7 +19,8 @@
  *                                        browser (the dispatcher and workers; not the restart part);
  *                                        Ctrl-C stops everything
  *
- * Off Windows it re-runs itself under Wine (scripts/win-node).
+ * It runs natively on Windows and Linux. Elsewhere it re-runs itself under Wine (scripts/win-node);
+ * on Linux, SOCKET_HANDOFF_UNDER_WINE=1 does that too, to run the Windows path from Linux.
  */
 const USAGE = 'usage: node scripts/demo.js [--serve [--port N]]';
 
@@ -47,7 +48,7 @@ function parseArgs(argv) {
 }
 
 const options = parseArgs(process.argv.slice(2));
-require('./on-windows').ensureWindows(__filename);
+require('./on-windows').ensureChannelPlatform(__filename);
 const { describeError } = require('./demo/child-io');
 
 const path = require('node:path');

@@ -19,6 +19,16 @@ function ensureWindows(scriptPath, args = process.argv.slice(2)) {
 }
 
 /**
+ * For scripts that use the hand-off channel (the demo): it runs natively on Windows and Linux.
+ * Elsewhere, or on Linux with SOCKET_HANDOFF_UNDER_WINE=1 (to watch the Windows path from Linux),
+ * re-run under Wine as ensureWindows() does.
+ */
+function ensureChannelPlatform(scriptPath, args = process.argv.slice(2)) {
+  if (process.platform === 'linux' && process.env.SOCKET_HANDOFF_UNDER_WINE !== '1') return;
+  ensureWindows(scriptPath, args);
+}
+
+/**
  * Off Windows, pins this process (and so the whole Wine process tree it starts, wineserver included
  * when this run starts it) to one CPU, for the benchmarks: under Wine every Winsock call is a round
  * trip to the wineserver, and unpinned timings on a small VM swing about tenfold with where the
@@ -36,4 +46,4 @@ function pinToOneCpu() {
     r.status === 0 ? `all bench processes pinned to CPU ${cpu} (taskset)` : `not pinned: taskset failed (${(r.error && r.error.message) || String(r.stderr).trim()})`;
 }
 
-module.exports = { ensureWindows, pinToOneCpu };
+module.exports = { ensureWindows, ensureChannelPlatform, pinToOneCpu };

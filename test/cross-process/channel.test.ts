@@ -3,7 +3,7 @@
  * Windows) and native Linux processes (SCM_RIGHTS). Each scenario runs fixtures/channel-handoff.js,
  * whose receivers are separate processes that know only the channel name.
  */
-import { CHANNEL_RUNTIMES, runFixture } from './fixture-runner';
+import { CHANNEL_RUNTIMES, isLinuxLine, runFixture } from './fixture-runner';
 
 describe.each(CHANNEL_RUNTIMES)('hand-off channel, $label', ({ line }) => {
   const scenario = async (name: string) => {
@@ -77,7 +77,7 @@ describe.each(CHANNEL_RUNTIMES)('hand-off channel, $label', ({ line }) => {
       liarPid: ['ERR_PID_MISMATCH'],
       socketBeforeHello: ['ERR_MALFORMED_FRAME'],
       // On Linux a socket frame must carry its descriptor in SCM_RIGHTS; these carry none.
-      badTokenAfterHello: line === 'native' ? ['ready', 'ERR_NO_DESCRIPTOR', 'ERR_NO_DESCRIPTOR'] : ['ready', expect.stringMatching(/^WSAE/), 'ERR_INVALID_TOKEN'],
+      badTokenAfterHello: isLinuxLine(line) ? ['ready', 'ERR_NO_DESCRIPTOR', 'ERR_NO_DESCRIPTOR'] : ['ready', expect.stringMatching(/^WSAE/), 'ERR_INVALID_TOKEN'],
     });
     expect(r.reply).toBe(`still serving? answered by ${r.receiverPid}\n`);
     expect(r.clientErrors).toEqual([
@@ -96,7 +96,7 @@ describe.each(CHANNEL_RUNTIMES)('hand-off channel, $label', ({ line }) => {
 
   it('answers every one of 1,000 connections exactly once while receivers are killed at random points', async () => {
     // Natively a hand-off takes about a tenth of the time it takes under Wine: kill ten times as often.
-    const kills = line === 'native' ? ['25', '75'] : [];
+    const kills = isLinuxLine(line) ? ['25', '75'] : [];
     const { status, result: r } = await runFixture<any>('channel-kill.js', ['1000', ...kills], line);
     expect(r.error).toBeUndefined();
     expect(status).toBe(0);

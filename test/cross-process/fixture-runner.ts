@@ -1,7 +1,8 @@
 /**
  * The one helper that starts the Node.js process of a cross-process test: Windows Node natively on
- * Windows or through scripts/win-node (Wine) elsewhere, or this machine's own Node ('native', the
- * Linux channel). Fixtures print `RESULT <json>` last.
+ * Windows or through scripts/win-node (Wine) elsewhere; or, for the Linux channel, this machine's
+ * own Node ('linux') or another Linux line through scripts/linux-node ('linux-22', 'linux-24').
+ * Fixtures print `RESULT <json>` last.
  */
 import { spawn } from 'node:child_process';
 import * as path from 'node:path';
@@ -15,11 +16,25 @@ export const ON_REAL_WINDOWS = process.platform === 'win32';
 /** Windows Node lines the cross-process tests run on. On Windows, the Node running jest is the one tested. */
 export const NODE_LINES: string[] = ON_REAL_WINDOWS ? [process.versions.node.split('.')[0]] : ['20', '22'];
 
-/** Where the channel tests run: every Windows line, plus this machine's Node natively on Linux. */
+const SYSTEM_MAJOR = process.versions.node.split('.')[0];
+
+/** Linux Node lines for the channel: this machine's Node ('linux'), and 22 and 24 from scripts/linux-node. */
+const LINUX_LINES: { label: string; line: string }[] =
+  process.platform !== 'linux'
+    ? []
+    : [
+        { label: `Linux Node ${SYSTEM_MAJOR} (native)`, line: 'linux' },
+        ...['22', '24'].filter((major) => major !== SYSTEM_MAJOR).map((major) => ({ label: `Linux Node ${major} (native, scripts/linux-node)`, line: `linux-${major}` })),
+      ];
+
+/** Where the channel tests run: every Windows line, plus every Linux line natively on Linux. */
 export const CHANNEL_RUNTIMES: { label: string; line: string }[] = [
   ...NODE_LINES.map((line) => ({ label: `Windows Node ${line}${ON_REAL_WINDOWS ? '' : ' (Wine)'}`, line })),
-  ...(process.platform === 'linux' ? [{ label: `Linux Node ${process.versions.node.split('.')[0]} (native)`, line: 'native' }] : []),
+  ...LINUX_LINES,
 ];
+
+/** True for the Linux lines of CHANNEL_RUNTIMES (SCM_RIGHTS), false for the Windows ones (tokens). */
+export const isLinuxLine = (line: string): boolean => line === 'linux' || line.startsWith('linux-');
 
 export interface FixtureRun<T> {
   status: number | null;
@@ -28,15 +43,22 @@ export interface FixtureRun<T> {
   result: T;
 }
 
-/** Runs a fixture with the given Windows Node line (or 'native') and returns its parsed RESULT line. */
+/** Runs a fixture with the given Node line ('20', '22': Windows; 'linux', 'linux-22', 'linux-24') and returns its parsed RESULT line. */
 export function runFixture<T = Record<string, unknown>>(fixture: string, args: string[] = [], nodeLine = '20'): Promise<FixtureRun<T>> {
   const script = path.join(FIXTURES, fixture);
-  const child = ON_REAL_WINDOWS || nodeLine === 'native'
-    ? spawn(process.execPath, [script, ...args], { cwd: REPO })
-    : spawn('bash', [path.join(REPO, 'scripts', 'win-node'), script, ...args], {
-        cwd: REPO,
-        env: { ...process.env, WIN_NODE_VERSION: nodeLine, WIN_NODE_QUIET: '1' },
-      });
+  let child;
+  if (ON_REAL_WINDOWS || nodeLine === 'linux') child = spawn(process.execPath, [script, ...args], { cwd: REPO });
+  else if (nodeLine.startsWith('linux-')) {
+    child = spawn('bash', [path.join(REPO, 'scripts', 'linux-node'), script, ...args], {
+      cwd: REPO,
+      env: { ...process.env, LINUX_NODE_VERSION: nodeLine.slice('linux-'.length), LINUX_NODE_QUIET: '1' },
+    });
+  } else {
+    child = spawn('bash', [path.join(REPO, 'scripts', 'win-node'), script, ...args], {
+      cwd: REPO,
+      env: { ...process.env, WIN_NODE_VERSION: nodeLine, WIN_NODE_QUIET: '1' },
+    });
+  }
   let stdout = '';
   let stderr = '';
   child.stdout.on('data', (d) => (stdout += d));

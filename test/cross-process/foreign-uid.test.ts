@@ -2,7 +2,8 @@
  * Linux: only processes of the receiver's own user may hand it sockets. The socket file is 0600,
  * and both ends check the other's uid with SO_PEERCRED, so even a socket made reachable by hand
  * refuses a sender of another user (and a sender refuses a receiver of another user).
- * The other user is `nobody` (65534); spawning a process as another user needs root, which CI has.
+ * The other user is `nobody` (65534): started directly when the tests run as root (CI here), else
+ * through `sudo -n -u #65534` (passwordless sudo, as on GitHub's runners); without either it fails.
  */
 import { spawn } from 'node:child_process';
 import * as fs from 'node:fs';
@@ -30,18 +31,16 @@ function packageCopy(root: string): string {
 
 /** Starts the fixture as `nobody`; resolves each JSON line it prints. */
 function asNobody(root: string, mode: string, endpoint: string) {
-  if (process.getuid?.() !== 0) throw new Error(`this test starts a process as uid ${NOBODY}, which needs root; running as uid ${process.getuid?.()}`);
-  const child = spawn(process.execPath, [path.join(root, 'foreign-uid.js'), path.join(root, 'pkg'), mode, endpoint], {
-    uid: NOBODY,
-    gid: NOBODY,
-    cwd: root,
-    env: { PATH: process.env.PATH ?? '/usr/bin:/bin' },
-    stdio: ['pipe', 'pipe', 'inherit'],
-  });
+  const args = [path.join(root, 'foreign-uid.js'), path.join(root, 'pkg'), mode, endpoint];
+  const options = { cwd: root, env: { PATH: process.env.PATH ?? '/usr/bin:/bin' }, stdio: ['pipe', 'pipe', 'inherit'] as ('pipe' | 'inherit')[] };
+  const child =
+    process.getuid?.() === 0
+      ? spawn(process.execPath, args, { ...options, uid: NOBODY, gid: NOBODY })
+      : spawn('sudo', ['-n', '-u', `#${NOBODY}`, '-g', `#${NOBODY}`, process.execPath, ...args], options);
   let buffered = '';
   const lines: Record<string, unknown>[] = [];
   const waiters: ((line: Record<string, unknown>) => void)[] = [];
-  child.stdout.on('data', (d) => {
+  child.stdout?.on('data', (d) => {
     buffered += d;
     let nl;
     while ((nl = buffered.indexOf('\n')) >= 0) {
