@@ -3,10 +3,12 @@
  *
  * A `net.Server` accepts through libuv, which keeps AcceptEx requests outstanding on Windows;
  * connections the kernel completed into them are reset when the old process closes its listener
- * after a hand-over. A HandoverServer accepts on a path it controls (select(), then accept()), so
- * `close()` leaves nothing pending in the kernel and every connection not yet accepted waits in the
- * backlog for the successor. It is a `net.Server` (it emits 'connection' with `net.Socket`s, and
- * `http.Server#emit('connection', socket)` serves them), but it does not listen through libuv.
+ * after a hand-over. A HandoverServer accepts on a path it controls (select() then accept() on
+ * Windows, poll then accept4() on Linux), so `close()` leaves nothing pending in the kernel and every
+ * connection not yet accepted waits in the backlog for the successor. It is a `net.Server` (it emits
+ * 'connection' with `net.Socket`s, and `http.Server#emit('connection', socket)` serves them), but it
+ * does not listen through libuv. On Linux a plain net.Server would hand over without loss too (one
+ * accept queue in the kernel for every holder); HandoverServer gives the same API on both.
  */
 import * as net from 'node:net';
 import { invalidArgType, invalidArgValue } from './errors';

@@ -13,6 +13,7 @@ import { channelPath, checkPrivateDirectory, ensurePrivateDirectory, runtimeDire
 import { peerCredentials } from '../posix/socket-credentials';
 import { connectUnix } from '../posix/unix-connect';
 import { UnixListener } from '../posix/unix-listener';
+import { requireMainThread } from '../posix/uv-poll';
 import { debug } from './debug';
 import type { HandoffTransport, ReceivedDescriptor } from './transport';
 
@@ -39,6 +40,7 @@ export const unixSocketTransport: HandoffTransport = {
   endpoint: channelPath,
 
   async listen(endpoint, onConnection, onError) {
+    requireMainThread();
     if (path.dirname(endpoint) === runtimeDirectory()) ensurePrivateDirectory(path.dirname(endpoint));
     const listener = UnixListener.listen(endpoint, (link, peer) => onConnection(link, { pid: peer.pid, uid: peer.uid }), onError);
     if (listener.replacedStale) debug('receiver %d: replaced the stale socket %s of a dead receiver', process.pid, endpoint);
@@ -48,6 +50,7 @@ export const unixSocketTransport: HandoffTransport = {
   },
 
   async connect(endpoint, timeoutMs) {
+    requireMainThread();
     if (path.dirname(endpoint) === runtimeDirectory()) checkPrivateDirectory(path.dirname(endpoint), 'ERR_CHANNEL_UNAVAILABLE');
     let link;
     try {

@@ -8,13 +8,10 @@ import * as net from 'node:net';
 import type { ListenerBackend } from '../backend';
 import { addressToSockaddr, sockaddrToAddress } from '../endpoint-key';
 import { invalidArgValue, type SocketHandoffError } from '../errors';
-import { AF_INET, AF_INET6, EAGAIN, EINTR, SO_REUSEADDR, SOCK_CLOEXEC, SOCK_NONBLOCK, SOCK_STREAM, SOL_SOCKET, UV_READABLE } from './constants';
-import { accept4, bind_, close, getsockname, listen, setsockopt, socket } from './libc';
+import { startAcceptLoop } from './accept-loop';
+import { AF_INET, AF_INET6, SO_REUSEADDR, SOCK_CLOEXEC, SOCK_NONBLOCK, SOCK_STREAM, SOL_SOCKET } from './constants';
+import { bind_, close, getsockname, listen, setsockopt, socket } from './libc';
 import { lastErrno, posixError } from './posix-error';
-import { PollWatcher } from './uv-poll';
-
-/** After EMFILE/ENFILE, wait this long before accepting again instead of spinning. */
-const ACCEPT_PAUSE_MS = 100;
 
 function listenSocket({ host, port, backlog }: { host: string; port: number; backlog: number }): bigint {
   const family = isIP(host);
@@ -43,30 +40,9 @@ function localAddress(fd: bigint): ReturnType<typeof sockaddrToAddress> {
 }
 
 function acceptLoop(fd: bigint, onAccept: (socket: bigint) => void, onError: (err: SocketHandoffError) => void): () => Promise<void> {
-  let stopped = false;
-  const poll: PollWatcher = new PollWatcher(Number(fd), (status) => {
-    if (status < 0) {
-      onError(posixError('uv_poll', -status));
-      return;
-    }
-    while (!stopped) {
-      const accepted = accept4(Number(fd), null, null, SOCK_NONBLOCK | SOCK_CLOEXEC);
-      if (accepted < 0) {
-        const errno = lastErrno();
-        if (errno === EINTR) continue;
-        if (errno === EAGAIN) return;
-        onError(posixError('accept4', errno));
-        poll.watch(0);
-        setTimeout(() => !stopped && poll.watch(UV_READABLE), ACCEPT_PAUSE_MS).unref();
-        return;
-      }
-      onAccept(BigInt(accepted));
-    }
-  });
-  poll.watch(UV_READABLE);
+  const stop = startAcceptLoop(Number(fd), (accepted) => onAccept(BigInt(accepted)), (err) => onError(err as SocketHandoffError));
   return () => {
-    stopped = true;
-    poll.close();
+    stop();
     return Promise.resolve();
   };
 }

@@ -154,7 +154,11 @@ export class UnixLink extends EventEmitter {
   #onPoll(status: number, events: number): void {
     if (this.#destroyed) return;
     if (status < 0) {
-      this.destroy(posixError('uv_poll', -status));
+      // libuv reports POLLERR (e.g. the peer closed with our data unsent) as EBADF and stops
+      // watching. Read what is left (EOF closes the link), then let a write name the real error.
+      this.#read();
+      if (!this.#destroyed && this.#queue.length > 0) this.#flush();
+      if (!this.#destroyed) this.destroy(posixError('uv_poll', -status));
       return;
     }
     if (events & UV_WRITABLE) this.#flush();

@@ -6,18 +6,15 @@
  */
 import * as fs from 'node:fs';
 import { SocketHandoffError } from '../errors';
-import { AF_UNIX, EAGAIN, EINTR, LOCK_EX, LOCK_NB, SOCK_CLOEXEC, SOCK_NONBLOCK, SOCK_STREAM, UV_READABLE } from './constants';
-import { accept4, bind_, close, flock, listen, socket } from './libc';
+import { startAcceptLoop } from './accept-loop';
+import { AF_UNIX, EAGAIN, LOCK_EX, LOCK_NB, SOCK_CLOEXEC, SOCK_NONBLOCK, SOCK_STREAM } from './constants';
+import { bind_, close, flock, listen, socket } from './libc';
 import { lastErrno, posixError } from './posix-error';
 import { peerCredentials, type PeerCredentials } from './socket-credentials';
 import { unixSocketAddress } from './socket-address';
 import { UnixLink } from './unix-link';
-import { PollWatcher } from './uv-poll';
 
 const BACKLOG = 511;
-/** After EMFILE/ENFILE, wait this long before accepting again instead of spinning. */
-const ACCEPT_PAUSE_MS = 100;
-
 export type OnUnixConnection = (link: UnixLink, peer: PeerCredentials) => void;
 
 export class UnixListener {
@@ -26,7 +23,7 @@ export class UnixListener {
   readonly replacedStale: boolean;
   readonly #fd: number;
   readonly #lockFd: number;
-  readonly #poll: PollWatcher;
+  readonly #stopAccepting: () => void;
   readonly #onConnection: OnUnixConnection;
   readonly #onError: (err: Error) => void;
   readonly #inode: number;
@@ -40,8 +37,7 @@ export class UnixListener {
     this.#onConnection = onConnection;
     this.#onError = onError;
     this.#inode = fs.statSync(path).ino;
-    this.#poll = new PollWatcher(fd, (status) => (status < 0 ? onError(posixError('uv_poll', -status)) : this.#acceptAll()));
-    this.#poll.watch(UV_READABLE);
+    this.#stopAccepting = startAcceptLoop(fd, (accepted) => this.#onAccept(accepted), onError);
   }
 
   /**
@@ -76,7 +72,7 @@ export class UnixListener {
   close(): void {
     if (this.#closed) return;
     this.#closed = true;
-    this.#poll.close();
+    this.#stopAccepting();
     close(this.#fd);
     try {
       if (fs.statSync(this.path).ino === this.#inode) fs.unlinkSync(this.path);
@@ -86,36 +82,23 @@ export class UnixListener {
     fs.closeSync(this.#lockFd);
   }
 
-  #acceptAll(): void {
-    while (!this.#closed) {
-      const fd = accept4(this.#fd, null, null, SOCK_NONBLOCK | SOCK_CLOEXEC);
-      if (fd < 0) {
-        const errno = lastErrno();
-        if (errno === EINTR) continue;
-        if (errno === EAGAIN) return;
-        this.#onError(posixError('accept4', errno));
-        // Out of descriptors (or worse): back off instead of spinning on a readable listener.
-        this.#poll.watch(0);
-        setTimeout(() => !this.#closed && this.#poll.watch(UV_READABLE), ACCEPT_PAUSE_MS).unref();
-        return;
-      }
-      let peer: PeerCredentials;
-      let link: UnixLink;
-      try {
-        peer = peerCredentials(fd);
-      } catch (err) {
-        close(fd);
-        this.#onError(err as Error);
-        continue;
-      }
-      try {
-        link = new UnixLink(fd);
-      } catch (err) {
-        this.#onError(err as Error); // UnixLink closed fd
-        continue;
-      }
-      this.#onConnection(link, peer);
+  #onAccept(fd: number): void {
+    let peer: PeerCredentials;
+    try {
+      peer = peerCredentials(fd);
+    } catch (err) {
+      close(fd);
+      this.#onError(err as Error);
+      return;
     }
+    let link: UnixLink;
+    try {
+      link = new UnixLink(fd);
+    } catch (err) {
+      this.#onError(err as Error); // UnixLink closed fd
+      return;
+    }
+    this.#onConnection(link, peer);
   }
 }
 

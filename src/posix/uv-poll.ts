@@ -6,6 +6,8 @@
  * loop thread, like any libuv callback. https://docs.libuv.org/en/v1.x/poll.html
  */
 import koffi, { type TypeObject } from 'koffi';
+import { isMainThread } from 'node:worker_threads';
+import { SocketHandoffError } from '../errors';
 import { lazyLibrary } from '../lazy-library';
 import { UV_POLL } from './constants';
 import { posixError } from './posix-error';
@@ -53,14 +55,26 @@ function protoOnce(name: string, prototype: string): TypeObject {
   }
 }
 
+/** @throws SocketHandoffError `ERR_NOT_MAIN_THREAD` in a worker thread (see PollWatcher). */
+export function requireMainThread(): void {
+  if (!isMainThread) {
+    throw new SocketHandoffError('ERR_NOT_MAIN_THREAD', 'the Linux channel and HandoverServer run on the main thread only (they poll on its libuv loop)');
+  }
+}
+
 /** Watches one descriptor. close() before the descriptor itself is closed. */
 export class PollWatcher {
   readonly #memory: Pointer;
   readonly #address: bigint;
   #closed = false;
 
-  /** Also makes `fd` non-blocking (uv_poll_init does). */
+  /**
+   * Also makes `fd` non-blocking (uv_poll_init does).
+   * @throws SocketHandoffError `ERR_NOT_MAIN_THREAD` in a worker thread: it has its own libuv loop,
+   *   which the node binary does not export; only the main thread's loop is uv_default_loop().
+   */
   constructor(fd: number, onEvent: PollCallback) {
+    requireMainThread();
     registeredCallbacks();
     this.#memory = koffi.alloc('uint8_t', Number(uv_handle_size(UV_POLL)));
     this.#address = koffi.address(this.#memory);

@@ -103,7 +103,8 @@ describe.each(CHANNEL_RUNTIMES)('hand-off channel, $label', ({ line }) => {
     expect(r.bad).toEqual([]);
     // Only a connection whose hand-off a receiver had acknowledged may go unanswered when it dies.
     expect(r.answeredOnce + r.lostAfterAdoptionByDead).toBe(r.total);
-    expect(r.lostAfterAdoptionByDead).toBeLessThan(r.total * 0.05);
+    // A killed receiver takes down at most what it held: the 16 connections the load keeps in flight.
+    expect(r.lostAfterAdoptionByDead).toBeLessThanOrEqual(r.receiversKilled * 16);
     expect(r.receiversKilled).toBeGreaterThanOrEqual(3);
     // The kills hit live hand-offs: sends in flight failed over, or adopted connections died with their receiver.
     expect((r.failedSends.ERR_RECEIVER_GONE ?? 0) + r.lostAfterAdoptionByDead).toBeGreaterThan(0);

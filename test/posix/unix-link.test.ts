@@ -1,0 +1,110 @@
+/** UnixLink: bytes and descriptors over a Unix stream socket read and written with recvmsg/sendmsg. */
+import { createHash } from 'node:crypto';
+import * as fs from 'node:fs';
+import * as net from 'node:net';
+import * as os from 'node:os';
+import * as path from 'node:path';
+import { connectUnix } from '../../src/posix/unix-connect';
+import type { UnixLink } from '../../src/posix/unix-link';
+import { UnixListener } from '../../src/posix/unix-listener';
+import type { ReceivedDescriptor } from '../../src/posix/received-descriptor';
+import { openDescriptors } from '../support/send-descriptors';
+
+const linux = process.platform === 'linux' ? describe : describe.skip;
+const sha = (b: Buffer) => createHash('sha256').update(b).digest('hex');
+
+linux('UnixLink', () => {
+  let dir: string;
+  let listener: UnixListener;
+  let accepted: UnixLink[] = [];
+
+  beforeAll(() => {
+    dir = fs.mkdtempSync(path.join(os.tmpdir(), 'unix-link-test-'));
+    listener = UnixListener.listen(path.join(dir, 'l.sock'), (link) => accepted.push(link), (err) => { throw err; });
+  });
+  afterAll(() => {
+    listener.close();
+    fs.rmSync(dir, { recursive: true, force: true });
+  });
+
+  async function pair(): Promise<[UnixLink, UnixLink]> {
+    accepted = [];
+    const a = await connectUnix(listener.path, 1000);
+    while (accepted.length === 0) await new Promise((resolve) => setImmediate(resolve));
+    return [a, accepted[0]];
+  }
+
+  function collect(link: UnixLink): Promise<{ data: Buffer; descriptors: ReceivedDescriptor[] }> {
+    const chunks: Buffer[] = [];
+    const descriptors: ReceivedDescriptor[] = [];
+    link.on('data', (chunk: Buffer, ds: ReceivedDescriptor[]) => {
+      chunks.push(chunk);
+      descriptors.push(...ds);
+    });
+    return new Promise((resolve) => link.on('close', () => resolve({ data: Buffer.concat(chunks), descriptors })));
+  }
+
+  it('carries 8 MiB intact through a full socket buffer, then end() shuts down and both sides close', async () => {
+    const [a, b] = await pair();
+    const payload = Buffer.alloc(8 * 1024 * 1024);
+    for (let i = 0; i < payload.length; i += 4) payload.writeUInt32LE(i * 2654435761 >>> 0, i);
+    const got = collect(b);
+    const aClosed = new Promise((resolve) => a.on('close', resolve));
+    expect(a.write(payload)).toBe(true);
+    a.end();
+    expect(a.writable).toBe(false);
+    const { data } = await got;
+    expect(data.length).toBe(payload.length);
+    expect(sha(data)).toBe(sha(payload));
+    b.destroy();
+    await aClosed;
+    expect(a.closed).toBe(true);
+  });
+
+  it('sends a copy of a descriptor with the first byte: the caller may close its own at once, the copy works', async () => {
+    const [a, b] = await pair();
+    const server = net.createServer((s) => s.end('hello from the server\n'));
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    const client = net.connect((server.address() as net.AddressInfo).port, '127.0.0.1');
+    await new Promise((resolve) => client.once('connect', resolve));
+    client.pause();
+    const fd = (client as unknown as { _handle: { fd: number } })._handle.fd;
+    const first = new Promise<{ chunk: Buffer; descriptors: ReceivedDescriptor[] }>((resolve) => b.once('data', (chunk: Buffer, descriptors: ReceivedDescriptor[]) => resolve({ chunk, descriptors })));
+    a.writeWithDescriptor(Buffer.from('frame'), fd);
+    client.destroy();
+    const { chunk, descriptors } = await first;
+    expect(String(chunk)).toBe('frame');
+    expect(descriptors).toHaveLength(1);
+    const adopted = new net.Socket({ fd: descriptors[0].take(), readable: true, writable: true });
+    const text = await new Promise<string>((resolve) => {
+      let t = '';
+      adopted.on('data', (d) => (t += d));
+      adopted.on('end', () => resolve(t));
+    });
+    expect(text).toBe('hello from the server\n');
+    adopted.destroy();
+    server.close();
+    a.destroy();
+    b.destroy();
+  });
+
+  it('refuses to write after destroy without making a copy, and survives a peer that vanishes mid-write', async () => {
+    const [a, b] = await pair();
+    const before = openDescriptors();
+    a.destroy();
+    expect(a.write(Buffer.from('x'))).toBe(false);
+    expect(a.writeWithDescriptor(Buffer.from('x'), 0)).toBe(false);
+    await new Promise((resolve) => a.on('close', resolve));
+    expect(openDescriptors()).toBe(before - 1);
+
+    const [c, d] = await pair();
+    const errors: string[] = [];
+    c.on('error', (err: NodeJS.ErrnoException) => errors.push(`${err.code} ${err.syscall}`));
+    const closed = new Promise((resolve) => c.on('close', resolve));
+    c.write(Buffer.alloc(4 * 1024 * 1024));
+    d.destroy();
+    await closed;
+    expect(errors.every((e) => /^(EPIPE|ECONNRESET) (sendmsg|recvmsg)/.test(e))).toBe(true);
+    b.destroy();
+  });
+});

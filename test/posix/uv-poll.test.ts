@@ -1,0 +1,28 @@
+/**
+ * PollWatcher runs on the main thread only (its readiness callbacks are exercised by every
+ * unix-link and channel test); in a worker every Linux entry point says so with a code.
+ */
+import * as path from 'node:path';
+import { Worker } from 'node:worker_threads';
+
+const linux = process.platform === 'linux' ? describe : describe.skip;
+const dist = path.resolve(__dirname, '..', '..', 'dist');
+
+linux('PollWatcher', () => {
+  it('refuses to run in a worker thread, where the loop is not the one the node binary exports', async () => {
+    const code = `
+      const { parentPort } = require('node:worker_threads');
+      const pkg = require(${JSON.stringify(dist)});
+      const codeOf = (p) => p.then(() => 'opened', (err) => err.code);
+      Promise.all([codeOf(pkg.openReceiver('worker-test-' + process.pid, () => {})), codeOf(pkg.openSender('/tmp/nothing-here.sock'))])
+        .then((codes) => { let listen; try { pkg.HandoverServer.listen(); listen = 'opened'; } catch (e) { listen = e.code; } parentPort.postMessage([...codes, listen]); });`;
+    const worker = new Worker(code, { eval: true });
+    const codes = await new Promise((resolve, reject) => {
+      worker.once('message', resolve);
+      worker.once('error', reject);
+    });
+    await worker.terminate();
+    expect(codes).toEqual(['ERR_NOT_MAIN_THREAD', 'ERR_NOT_MAIN_THREAD', 'ERR_NOT_MAIN_THREAD']);
+  });
+
+});
