@@ -3,7 +3,8 @@
  * The channel benchmark: hand-offs per second through openSender()/openReceiver(), against Node's
  * own child_process.send(socket) and against serving with no hand-off at all, on the same load in
  * the same run. Results go to bench-results.json, key `channel` (merged; other keys are kept).
- * `npm run bench` runs it after the token benchmark (scripts/bench.js); it also runs alone:
+ * `npm run bench` runs it after the token benchmark (scripts/bench.js), and then, on a Linux host,
+ * the same scenarios natively (scripts/bench-channel-linux.js, key `channel_linux`); it also runs alone:
  *
  *   node scripts/bench-channel.js             off Windows it re-runs itself under Wine
  *   node scripts/bench-channel.js --profile   also splits the per-hand-off time of the channel into its
@@ -60,35 +61,28 @@ if (STANDALONE && process.platform !== 'win32') {
   require('./on-windows').ensureWindows(__filename);
 }
 
-const net = require('node:net');
 const path = require('node:path');
 const { detectWine, mergeResults, RESULTS_FILE, runEnvironment } = require('./bench/results-file');
 const lib = require('./bench/lib');
-const { round1 } = require('./bench/stats');
+const { percentiles, round1 } = require('./bench/stats');
 const procfs = require('./bench-channel/procfs');
 const affinity = require('./bench-channel/affinity');
-const { errorLog } = require('./bench-channel/common');
+const { loadConfig, passesFromEnv } = require('./bench-channel/config');
+const { runLoad } = require('./bench-channel/load');
+const { SCENARIOS, startScenarios, stopScenarios, ask, mergeStats, runErrors, runGuarded, measureRounds } = require('./bench-channel/scenarios');
+const { summarizeScenario, ratio, cpuUs } = require('./bench-channel/summary');
 
 const DIR = path.join(__dirname, 'bench-channel');
 const PROFILE = process.argv.includes('--profile');
-const envInt = (name, dflt) => (process.env[name] ? Number.parseInt(process.env[name], 10) : dflt);
 
 const CONFIG = {
-  connections: envInt('BENCH_CHANNEL_N', 2000),
-  inFlight: envInt('BENCH_CHANNEL_K', 32),
-  rounds: envInt('BENCH_CHANNEL_ROUNDS', 2),
-  warmup: envInt('BENCH_CHANNEL_WARMUP', 500),
-  /** Hand-off latency without queueing: this many connections one at a time, after the rounds. */
-  unloaded: envInt('BENCH_CHANNEL_UNLOADED', 200),
-  passes: (process.env.BENCH_CHANNEL_PASSES || 'one_cpu,all_cpus').split(',').map((s) => s.trim()),
+  ...loadConfig({ rounds: 2, warmup: 500 }),
+  passes: passesFromEnv('one_cpu,all_cpus'),
   /** Later passes are skipped once this much time has gone (keeps `npm run bench` within its budget). */
   laterPassesWithinS: 60,
-  connectionTimeoutMs: 10000,
-  abortAfterErrors: 100,
   deadlineMs: 200000,
 };
 const GOALS = { ratio_vs_node_send: 1.0, ratio_vs_direct: 0.9 };
-const SCENARIOS = ['direct', 'node_send', 'ours'];
 const PASS_TITLES = {
   one_cpu: 'every bench process on one CPU (rate = 1 / CPU cost per connection)',
   all_cpus: 'every CPU allowed to the bench processes',
@@ -102,112 +96,7 @@ const startChild = (name, script, args = []) => {
 };
 
 // ---------------------------------------------------------------------------------------------
-// The load generator.
-
-/**
- * Opens `n` connections to `port`, `k` at a time. Each must get exactly `ok <tag> <pid> <i>\n` and
- * then be closed by the server. Resolves with { completed, errors, aborted, elapsed_ms }.
- */
-function runLoad(port, tag, pid, n, k) {
-  return new Promise((resolve) => {
-    const errors = errorLog();
-    let started = 0;
-    let finished = 0;
-    let completed = 0;
-    let aborted = false;
-    const t0 = process.hrtime.bigint();
-    const done = () => {
-      finished++;
-      // A broken scenario must not keep the bench for N x the timeout: stop launching after many errors.
-      if (!aborted && errors.count >= CONFIG.abortAfterErrors) {
-        aborted = true;
-        errors.add('run aborted', `${errors.count} errors; ${n - started} connections not attempted`);
-        errors.count += n - started - 1;
-      }
-      if (!aborted && started < n) launch();
-      else if (finished === started) resolve({ completed, errors, aborted, elapsed_ms: Number(process.hrtime.bigint() - t0) / 1e6 });
-    };
-    const launch = () => {
-      const i = started++;
-      const expected = `ok ${tag} ${pid} ${i}\n`;
-      let answer = '';
-      let failure = null;
-      const socket = net.connect({ port, host: lib.HOST });
-      const timer = setTimeout(() => {
-        failure = failure || `no answer and close within ${CONFIG.connectionTimeoutMs} ms (got ${JSON.stringify(answer)})`;
-        socket.destroy();
-      }, CONFIG.connectionTimeoutMs);
-      socket.setEncoding('latin1');
-      socket.on('connect', () => socket.write(`req ${i}\n`));
-      socket.on('data', (chunk) => {
-        answer += chunk;
-      });
-      socket.on('error', (err) => {
-        failure = failure || `client error ${err.code || err.message}${answer ? ` after ${JSON.stringify(answer)}` : ''}`;
-      });
-      socket.on('close', () => {
-        clearTimeout(timer);
-        if (failure === null && answer !== expected) {
-          failure = answer === '' ? 'closed without an answer' : `wrong answer ${JSON.stringify(answer.slice(0, 80))}, expected ${JSON.stringify(expected)}`;
-        }
-        if (failure === null) completed++;
-        else errors.add(`connection ${i}`, failure);
-        done();
-      });
-    };
-    for (let j = 0; j < Math.min(k, n); j++) launch();
-  });
-}
-
-// ---------------------------------------------------------------------------------------------
-// The scenarios' processes.
-
-/** Starts every scenario's processes; resolves with { name: { port, servingPid, processes: [...] } }. */
-async function startScenarios() {
-  const channelName = `socket-handoff-bench-${process.pid}-${Date.now()}`;
-  const extra = PROFILE ? ['--profile'] : [];
-  const direct = startChild('direct server', 'direct-server.js');
-  const nodeFront = startChild('node_send front', 'node-front.js');
-  const receiver = startChild('ours receiver', 'ours-receiver.js', [channelName, ...extra]);
-  const [d, n, r] = await Promise.all([
-    direct.expect((m) => m.ready, 'the direct server to listen'),
-    nodeFront.expect((m) => m.ready, 'the node_send front and its forked child'),
-    receiver.expect((m) => m.ready, 'the receiver to listen on the channel'),
-  ]);
-  // The front starts only once the receiver listens: it knows the channel name, nothing else.
-  const oursFront = startChild('ours front', 'ours-front.js', [channelName, ...extra]);
-  const o = await oursFront.expect((m) => m.ready, 'the ours front to connect to the channel');
-  if (o.servingPid !== r.pid) throw new Error(`the ours front reached receiver pid ${o.servingPid}, but the receiver started is pid ${r.pid}`);
-  return {
-    direct: { port: d.port, servingPid: d.servingPid, processes: [direct] },
-    node_send: { port: n.port, servingPid: n.servingPid, processes: [nodeFront] },
-    ours: { port: o.port, servingPid: o.servingPid, processes: [oursFront, receiver] },
-  };
-}
-
-async function stopScenarios(sc) {
-  for (const name of SCENARIOS) {
-    for (const c of sc[name].processes) {
-      c.send({ cmd: 'exit' });
-      await c.expect((m) => m.closed, 'close');
-      const exit = await c.exited;
-      if (exit.code !== 0) throw new Error(`${c.name} exited with code ${exit.code}`);
-    }
-  }
-}
-
-function ask(processes, cmd, key) {
-  return Promise.all(processes.map((c) => (c.send({ cmd }), c.expect((m) => m[key] !== undefined, cmd))));
-}
-
-/** Merges the {front, worker} stats of a scenario's processes. */
-function mergeStats(replies) {
-  const out = {};
-  for (const r of replies) Object.assign(out, r.stats);
-  return out;
-}
-
-const cpuUs = (c) => (c ? c.user + c.system : null);
+// Measuring.
 
 /** Command-line fragments of this bench's own processes (everything else is another program). */
 const OWN_MARKERS = ['bench-channel', 'bench.js'];
@@ -224,7 +113,7 @@ async function measure(name, sc, n, k, busyCpu) {
   const serverPids = procfs.wineservers();
   const before = procfs.snapshot(serverPids);
   const cpu0 = process.cpuUsage();
-  const load = await runLoad(sc.port, name, sc.servingPid, n, k);
+  const load = await runLoad(sc.port, name, sc.servingPid, n, k, { timeoutMs: CONFIG.connectionTimeoutMs, abortAfterErrors: CONFIG.abortAfterErrors });
   const loadCpu = process.cpuUsage(cpu0);
   const after = procfs.snapshot(serverPids);
   noteForeign();
@@ -233,61 +122,7 @@ async function measure(name, sc, n, k, busyCpu) {
 }
 
 // ---------------------------------------------------------------------------------------------
-// Summaries.
-
-function percentiles(ns) {
-  if (!ns.length) return { p50: null, p99: null, n: 0 };
-  const s = ns.slice().sort((a, b) => a - b);
-  const pick = (p) => round1(s[Math.min(s.length - 1, Math.ceil(p * s.length) - 1)] / 1000);
-  return { p50: pick(0.5), p99: pick(0.99), n: s.length };
-}
-
-function summarizeScenario(name, runs) {
-  const attempted = runs.reduce((a, r) => a + r.n, 0);
-  const completed = runs.reduce((a, r) => a + r.load.completed, 0);
-  const elapsedMs = runs.reduce((a, r) => a + r.load.elapsed_ms, 0);
-  const errorSamples = [];
-  let errors = 0;
-  const addErrors = (log) => {
-    if (!log) return;
-    errors += log.count;
-    for (const s of log.samples) if (errorSamples.length < 10) errorSamples.push(s);
-  };
-  for (const r of runs) {
-    addErrors(r.load.errors);
-    if (r.stats.front) addErrors(r.stats.front.errors);
-    if (r.stats.worker) addErrors(r.stats.worker.errors);
-  }
-  const perConn = (f) => {
-    const vals = runs.map(f);
-    if (vals.some((v) => v === null || v === undefined)) return null;
-    return Math.round(vals.reduce((a, v) => a + v, 0) / attempted);
-  };
-  const collect = (f) => runs.flatMap((r) => f(r) || []);
-  return {
-    per_s: elapsedMs > 0 ? round1((completed / elapsedMs) * 1000) : 0,
-    rounds_per_s: runs.map((r) => round1((r.load.completed / r.load.elapsed_ms) * 1000)),
-    connections: attempted,
-    completed,
-    served: runs.reduce((a, r) => a + (r.stats.worker ? r.stats.worker.served : 0), 0),
-    errors,
-    error_samples: errorSamples,
-    status: errors === 0 && completed === attempted ? 'ok' : 'errors',
-    cpu_us_per_connection: {
-      load_generator: perConn((r) => cpuUs(r.loadCpu)),
-      front: name === 'direct' ? 0 : perConn((r) => cpuUs(r.stats.front && r.stats.front.cpu)),
-      worker: perConn((r) => cpuUs(r.stats.worker && r.stats.worker.cpu)),
-      wineserver: perConn((r) => (r.linux ? r.linux.wineserver_us : null)),
-      cpus_busy: perConn((r) => (r.linux ? r.linux.busy_us : null)),
-    },
-    accept_to_adopted_us: name === 'direct' ? undefined : percentiles(collect((r) => r.stats.worker && r.stats.worker.adoptNs)),
-    send_to_ack_us: name === 'ours' ? percentiles(collect((r) => r.stats.front && r.stats.front.latencyNs)) : undefined,
-    send_callback_us: name === 'node_send' ? percentiles(collect((r) => r.stats.front && r.stats.front.callbackNs)) : undefined,
-    max_sends_pending: name === 'ours' ? Math.max(...runs.map((r) => (r.stats.front ? r.stats.front.maxPending : 0))) : undefined,
-  };
-}
-
-const ratio = (a, b) => (a && b ? Math.round((a / b) * 100) / 100 : null);
+// One pass.
 
 /** One pass: start the processes with `mask` as affinity, warm up, measure the rounds, stop. */
 async function runPass(key, mask, busyCpu) {
@@ -295,26 +130,14 @@ async function runPass(key, mask, busyCpu) {
   foreignSeen = 0;
   const serverCpus = procfs.wineserverCpus();
   console.log(`channel bench, pass ${key}: processes on CPUs ${affinity.maskToList(mask)}${serverCpus ? `, wineserver on CPUs ${serverCpus.join(' / ')}` : ''}`);
-  const sc = await startScenarios();
-  const runErrors = (r) => r.load.errors.count + (r.stats.front ? r.stats.front.errors.count : 0) + (r.stats.worker ? r.stats.worker.errors.count : 0);
+  const sc = await startScenarios(startChild, PROFILE ? ['--profile'] : []);
   const warmupErrors = {};
   for (const name of SCENARIOS) {
     const w = await measure(name, sc[name], CONFIG.warmup, CONFIG.inFlight, busyCpu);
     warmupErrors[name] = runErrors(w);
     if (warmupErrors[name] > 0) console.log(`  warm-up of ${name}: ${warmupErrors[name]} error(s): ${w.load.errors.samples.slice(0, 3).join('; ')}`);
   }
-  const runs = Object.fromEntries(SCENARIOS.map((n) => [n, []]));
-  for (let round = 0; round < CONFIG.rounds; round++) {
-    const order = round % 2 === 0 ? SCENARIOS : SCENARIOS.slice().reverse();
-    for (const name of order) {
-      const r = await measure(name, sc[name], CONFIG.connections, CONFIG.inFlight, busyCpu);
-      runs[name].push(r);
-      console.log(
-        `  round ${round + 1} ${name.padEnd(9)} ${round1((r.load.completed / r.load.elapsed_ms) * 1000)}/s, ${r.load.completed}/${r.n} completed in ${round1(r.load.elapsed_ms)} ms` +
-          (r.load.errors.count ? `, ${r.load.errors.count} error(s)` : ''),
-      );
-    }
-  }
+  const runs = await measureRounds(sc, (name, processes, n) => measure(name, processes, n, CONFIG.inFlight, busyCpu), CONFIG);
   // Hand-off latency without queueing: one connection at a time.
   const unloaded = {};
   let unloadedStats = null;
@@ -536,25 +359,10 @@ async function main() {
 
 /** Runs the channel bench; never rejects. Resolves with the exit code (0 also when a goal is missed). */
 function run() {
-  const watchdog = setTimeout(() => {
-    console.error(`channel bench: no result after ${CONFIG.deadlineMs / 1000} s; giving up`);
-    for (const c of children) c.kill();
-    process.exit(2);
-  }, CONFIG.deadlineMs);
-  watchdog.unref();
-  return main().then(
-    () => {
-      clearTimeout(watchdog);
-      return 0;
-    },
-    (err) => {
-      clearTimeout(watchdog);
-      console.error('channel bench failed:', err && err.stack ? err.stack : err);
-      for (const c of children) c.kill();
-      process.exitCode = 1;
-      return 1;
-    },
-  );
+  return runGuarded('channel bench', main, children, CONFIG.deadlineMs).then((code) => {
+    if (code !== 0) process.exitCode = code;
+    return code;
+  });
 }
 
 module.exports = { run };

@@ -6,7 +6,9 @@
  * Performance claims are ratios against a baseline measured in the same run; absolute timings are
  * reported, never asserted (under Wine they are nothing like Windows).
  *
- *   node scripts/bench.js             run it (off Windows it re-runs itself under Wine)
+ *   node scripts/bench.js             run it (off Windows it re-runs itself under Wine; on a Linux
+ *                                     host it then runs the native channel bench,
+ *                                     scripts/bench-channel-linux.js, key `channel_linux`)
  *   node scripts/bench.js --profile   also split each export into the SOCKET lookup and
  *                                     WSADuplicateSocketW (adds overhead; bench-results.json is not written)
  *
@@ -18,8 +20,21 @@
  *                     wineserver and the CPUs) hits both sides alike instead of skewing the ratio
  */
 
-if (process.platform !== 'win32') require('./on-windows').pinToOneCpu();
-require('./on-windows').ensureWindows(__filename);
+if (process.platform !== 'win32') {
+  // The host side: the Wine run of this script (token, then channel), then on Linux the native
+  // channel bench, each a process of its own. process.exit: nothing below runs on the host.
+  require('./on-windows').pinToOneCpu();
+  const steps = require('./bench/host-steps');
+  const wine = steps.runUnderWine(__filename, process.argv.slice(2));
+  let native = 0;
+  if (process.platform === 'linux' && process.argv.includes('--profile')) {
+    console.log('\n--profile: the native Linux channel bench is skipped');
+  } else if (process.platform === 'linux') {
+    console.log('\nnative Linux channel bench (scripts/bench-channel-linux.js):');
+    native = steps.runNative(require('node:path').join(__dirname, 'bench-channel-linux.js'));
+  }
+  process.exit(wine || native);
+}
 
 const path = require('node:path');
 const { detectWine, mergeResults, RESULTS_FILE, runEnvironment } = require('./bench/results-file');

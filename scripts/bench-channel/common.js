@@ -1,7 +1,8 @@
 'use strict';
 /**
- * Shared by the processes of scripts/bench-channel.js (all Windows Node): the one-line protocol
- * every server answers, per-process counters, and the JSON-lines command loop on stdin.
+ * Shared by the processes of scripts/bench-channel.js (Windows Node) and
+ * scripts/bench-channel-linux.js (Linux Node): the one-line protocol every server answers,
+ * per-process counters, and the JSON-lines command loop on stdin.
  *
  * The load: a client connects, sends `req <i>\n`; whoever serves answers `ok <tag> <pid> <i>\n`
  * and closes (end()). The client checks tag, pid and i, so an answer from the wrong process, or a

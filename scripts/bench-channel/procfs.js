@@ -5,7 +5,8 @@
  * time of the wineserver (every Winsock call under Wine is a round trip to it), the busy time of
  * the CPUs, and the wineserver's CPU affinity. (/proc/self is no use from here: it does not show
  * this process's affinity; affinity.js asks Windows instead.) Every function returns null where
- * /proc cannot be read (real Windows).
+ * /proc cannot be read (real Windows). The native Linux bench (scripts/bench-channel-linux.js) uses
+ * snapshot([]) / diff() too, for the CPUs' busy time only.
  */
 const fs = require('node:fs');
 

@@ -1,5 +1,5 @@
 'use strict';
-/** Small statistics helpers for scripts/bench.js: durations in nanoseconds (bigint) in, microseconds out. */
+/** Small statistics helpers for the benchmarks (scripts/bench.js, scripts/bench-channel*.js): durations in nanoseconds (bigint) in, microseconds out. */
 
 const round1 = (x) => Math.round(x * 10) / 10;
 
@@ -31,4 +31,11 @@ function summarize(durationsNs) {
   };
 }
 
-module.exports = { summarize, round1 };
+/** { p50, p99, n }: nearest-rank percentiles in microseconds, from durations in nanoseconds. */
+function percentiles(durationsNs) {
+  if (durationsNs.length === 0) return { p50: null, p99: null, n: 0 };
+  const s = durationsNs.map(Number).sort((a, b) => a - b);
+  return { p50: round1(percentileOfSorted(s, 50) / 1000), p99: round1(percentileOfSorted(s, 99) / 1000), n: s.length };
+}
+
+module.exports = { summarize, percentiles, round1 };

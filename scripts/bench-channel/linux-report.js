@@ -1,0 +1,61 @@
+'use strict';
+/** The stdout table of scripts/bench-channel-linux.js (the native Linux channel bench). */
+const { SCENARIOS } = require('./scenarios');
+
+const fmt = (v, w) => String(v === null || v === undefined ? '-' : v).padStart(w);
+const pq = (x) => (x && x.p50 !== null ? `${x.p50} / ${x.p99}` : '-');
+
+function passTable(key, p, r) {
+  const s = p.scenarios;
+  const rounds = (x) => x.rounds_per_s.map(Math.round).join('/');
+  const rw = Math.max(12, ...SCENARIOS.map((n) => rounds(s[n]).length));
+  const cpuHeads = ['load gen', 'front', 'worker', 'CPUs busy', '(others)'];
+  const left = `${'scenario'.padEnd(10)} ${'per s'.padStart(8)} ${'rounds per s'.padStart(rw)} ${'errors'.padStart(6)} `;
+  const lines = [
+    '',
+    `pass ${key}: ${p.pinning}` + (p.other_node_or_wine_processes_seen ? `; ${p.other_node_or_wine_processes_seen} other Node/Wine processes present (a test run?): expect noise` : ''),
+    `${' '.repeat(left.length)}${'CPU µs per connection'.padEnd(cpuHeads.length * 10)}  latency µs, p50 / p99`,
+    `${left}${cpuHeads.map((h) => h.padStart(10)).join('')}  ${`${r.in_flight} in flight`.padStart(17)} ${'one at a time'.padStart(17)}`,
+  ];
+  for (const name of SCENARIOS) {
+    const x = s[name];
+    const c = x.cpu_us_per_connection;
+    const own = [c.load_generator, c.front, c.worker];
+    const others = c.cpus_busy === null || own.includes(null) ? null : c.cpus_busy - own.reduce((a, v) => a + v, 0);
+    const unloaded = p.unloaded ? p.unloaded[name].latency_us : null;
+    lines.push(
+      `${name.padEnd(10)} ${fmt(x.per_s, 8)} ${fmt(rounds(x), rw)} ${fmt(x.errors, 6)} ` +
+        `${[...own, c.cpus_busy, others].map((v) => fmt(v, 10)).join('')}  ${fmt(pq(x.latency_us), 17)} ${fmt(pq(unloaded), 17)}` +
+        (x.status === 'ok' ? '' : `   ERRORS (${x.errors_outside_rounds} more in warm-up / one at a time): ${x.error_samples.slice(0, 3).join('; ')}`),
+    );
+  }
+  const met = (k) => (p.goals_met[k] ? 'met' : 'not met');
+  lines.push(
+    `ratio_vs_node_send = ${p.ratio_vs_node_send} (goal ${met('ratio_vs_node_send')}), ratio_vs_direct = ${p.ratio_vs_direct} (goal ${met('ratio_vs_direct')})${p.no_errors ? '' : '  (with errors: see above)'}`,
+    `added latency vs direct, p50 / p99 µs: ours ${pq(p.added_latency_us)} one at a time, ${pq(p.added_latency_under_load_us)} with ${r.in_flight} in flight; node_send ${pq(p.node_send_added_latency_us)} one at a time`,
+    `ours front, sender.send() to resolve, p50 / p99 µs: ${pq(p.send_to_resolve_us)} with ${r.in_flight} in flight (up to ${s.ours.max_sends_pending} pending)` +
+      (p.unloaded ? `, ${pq(p.unloaded.ours.send_to_resolve_us)} one at a time` : ''),
+  );
+  return lines;
+}
+
+function printReport(r) {
+  const lines = [
+    '',
+    `socket-handoff channel bench, native: ${r.platform}, node ${r.node}, ${r.arch}, ${r.cpus} CPUs`,
+    `load: ${r.connections} connections, ${r.in_flight} in flight, each answered and closed; ${r.rounds} measured rounds per scenario in alternating order, after ${r.warmup} warm-up connections; then ${r.config.unloaded} one at a time`,
+  ];
+  for (const [key, p] of Object.entries(r.passes)) lines.push(...passTable(key, p, r));
+  const met = (k) => (r.goals_met[k] ? 'met' : 'NOT met');
+  lines.push(
+    '',
+    `headline (pass ${r.headline_pass}): ours ${r.ours_per_s}/s, node_send ${r.node_send_per_s}/s, direct ${r.direct_per_s}/s`,
+    `ratio_vs_node_send = ${r.ratio_vs_node_send}  (goal ${r.goals.ratio_vs_node_send}: ${met('ratio_vs_node_send')})`,
+    `ratio_vs_direct    = ${r.ratio_vs_direct}  (goal ${r.goals.ratio_vs_direct}: ${met('ratio_vs_direct')})`,
+    `added latency per hand-off (ours - direct, one at a time): p50 ${r.added_latency_us ? r.added_latency_us.p50 : '-'} µs, p99 ${r.added_latency_us ? r.added_latency_us.p99 : '-'} µs`,
+  );
+  if (!r.goals_met.no_errors) lines.push('a scenario had errors: goals not met');
+  console.log(lines.join('\n'));
+}
+
+module.exports = { printReport };
