@@ -23,6 +23,10 @@ export interface TokenBackend extends ListenerBackend {
   findSocketByKey(key: string): bigint;
   /** WSADuplicateSocketW for `targetPid`: the 628 bytes of WSAPROTOCOL_INFOW. */
   duplicateSocket(socket: bigint, targetPid: number): Buffer;
-  /** WSASocketW from the 628 bytes; the result owns the new SOCKET. */
+  /** WSADuplicateSocketA for `targetPid`: the 372 bytes of WSAPROTOCOL_INFOA (PHP's variant). */
+  duplicateSocketAnsi(socket: bigint, targetPid: number): Buffer;
+  /** WSASocketW from 628 bytes, or WSASocketA from 372; the result owns the new SOCKET. */
   importSocket(protocolInfo: Buffer): SocketHandle;
+  /** ioctlsocket(FIONBIO): blocking mode is socket state, shared by every process holding it. */
+  setBlocking(socket: bigint, blocking: boolean): void;
 }

@@ -1,5 +1,6 @@
 /** socket-handoff: hand live sockets from one process to another. This module only re-exports. */
-export { exportSocket, importSocket, type ExportableSocket } from './token-api';
+export { exportSocket, importSocket, type ExportableSocket, type ExportOptions } from './token-api';
+export { socketInformationOptions, SocketInformationOptions } from './dotnet-options';
 export { encodeProtocolInfo, decodeProtocolInfo } from './token-codec';
 export { PROTOCOL_INFO_SIZE, type ProtocolInfo } from './protocol-info';
 export { HandoverServer, type HandoverListenOptions } from './handover-server';

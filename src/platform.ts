@@ -25,6 +25,17 @@ function loadWin32Backend(): TokenBackend {
   }
 }
 
+/** Named file mappings (PHP's way of passing a WSAPROTOCOL_INFOA): Windows only, loaded on first use. */
+export function fileMappings(): typeof import('./win32/file-mapping') {
+  if (process.platform !== 'win32') {
+    throw new SocketHandoffError(
+      'ERR_UNSUPPORTED_PLATFORM',
+      `socket_wsaprotocol_info_*() pass Winsock sockets through Windows file mappings, as PHP does; this is ${process.platform}.`,
+    );
+  }
+  return require('./win32/file-mapping') as typeof import('./win32/file-mapping');
+}
+
 /** HandoverServer's listener and accept path: Winsock on Windows, libc on Linux (loaded on first use). */
 export function listenerBackend(): ListenerBackend {
   if (process.platform === 'linux') return (require('./posix/listener-backend') as typeof import('./posix/listener-backend')).posixListenerBackend;

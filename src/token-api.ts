@@ -66,6 +66,68 @@ function nodeSocketKey(target: net.Socket | net.Server): { key: string; resumeRe
   return { key, resumeReading: target instanceof net.Socket ? holdReading(handle) : undefined };
 }
 
+/** Options of exportSocket(). */
+export interface ExportOptions {
+  /**
+   * Put the socket in blocking mode before it is duplicated. Blocking mode is socket state, shared
+   * by every process that holds the socket, and Node's sockets are non-blocking; importers that
+   * use blocking calls (PHP, Python's `socket.fromshare`, plain C) need this. Destroy this
+   * process's copy afterwards: Node must not use a blocking socket. Default false.
+   */
+  blocking?: boolean;
+}
+
+/**
+ * The raw SOCKET behind anything exportSocket accepts; for a net.Socket, Node stops reading it
+ * first, and `release()` undoes that. Arguments are checked. @internal
+ */
+export function rawSocketOf(socket: ExportableSocket): { raw: bigint; release: () => void } {
+  const none = () => undefined;
+  if (socket instanceof SocketHandle) {
+    if (socket.state !== 'open') {
+      throw new SocketHandoffError('ERR_HANDLE_CONSUMED', `exportSocket(): this SocketHandle was already ${socket.state}`);
+    }
+    return { raw: socket.handle, release: none };
+  }
+  if (typeof socket === 'bigint' || typeof socket === 'number') return { raw: rawSocketValue(socket), release: none };
+  if (socket instanceof HandoverServer) {
+    const raw = socket.handle;
+    if (raw === undefined) throw new SocketHandoffError('ERR_NOT_LISTENING', 'exportSocket(): this HandoverServer is closed');
+    return { raw, release: none };
+  }
+  if (!(socket instanceof net.Socket) && !(socket instanceof net.Server)) {
+    throw invalidArgType('socket', 'a net.Socket, a net.Server, a SocketHandle or a SOCKET value (bigint or number)', socket);
+  }
+  const { key, resumeReading } = nodeSocketKey(socket);
+  const release = resumeReading ?? none;
+  try {
+    return { raw: tokenBackend().findSocketByKey(key), release };
+  } catch (err) {
+    release();
+    throw err;
+  }
+}
+
+/**
+ * Duplicates `raw` for `pid` with `duplicate`, in blocking mode if asked; on failure the socket's
+ * mode is restored and `release()` runs. @internal
+ */
+export function duplicateRaw<T>(raw: bigint, release: () => void, blocking: boolean, duplicate: (raw: bigint) => T): T {
+  const backend = tokenBackend();
+  try {
+    if (blocking) backend.setBlocking(raw, true);
+    try {
+      return duplicate(raw);
+    } catch (err) {
+      if (blocking) backend.setBlocking(raw, false);
+      throw err;
+    }
+  } catch (err) {
+    release();
+    throw err;
+  }
+}
+
 /**
  * Duplicates a socket for process `targetPid` (WSADuplicateSocketW) and returns the token: base64
  * of the 628-byte WSAPROTOCOL_INFOW, the same bytes Python's `socket.share(pid)` returns.
@@ -76,27 +138,25 @@ function nodeSocketKey(target: net.Socket | net.Server): { key: string; resumeRe
  *
  * @param socket a connected `net.Socket`, a listening `net.Server`, an open `SocketHandle`, or a raw SOCKET (any type, UDP too).
  * @param targetPid the process that will call importSocket().
+ * @param options `blocking: true` for importers that use blocking calls (see ExportOptions).
  * @throws SocketHandoffError `ERR_INVALID_ARG_TYPE`, `ERR_INVALID_ARG_VALUE`, `ERR_SOCKET_CLOSED`, `ERR_NOT_CONNECTED`,
  *   `ERR_NOT_LISTENING`, `ERR_UNSUPPORTED_SOCKET_TYPE`, `ERR_SOCKET_NOT_FOUND`, `ERR_HANDLE_CONSUMED`, `ERR_UNSUPPORTED_PLATFORM`
  * @throws WinsockError `WSAE…` when WSADuplicateSocketW fails (e.g. `WSAEINVAL` for a pid that does not exist).
  * @example const token = exportSocket(server, child.pid);
  */
-export function exportSocket(socket: ExportableSocket, targetPid: number): string {
+export function exportSocket(socket: ExportableSocket, targetPid: number, options: ExportOptions = {}): string {
   const pid = validatePid(targetPid);
+  const blocking = checkExportOptions(options);
   const backend = tokenBackend();
-  if (socket instanceof SocketHandle) {
-    if (socket.state !== 'open') {
-      throw new SocketHandoffError('ERR_HANDLE_CONSUMED', `exportSocket(): this SocketHandle was already ${socket.state}`);
-    }
-    return encodeProtocolInfo(backend.duplicateSocket(socket.handle, pid));
-  }
-  if (typeof socket === 'bigint' || typeof socket === 'number') {
-    return encodeProtocolInfo(backend.duplicateSocket(rawSocketValue(socket), pid));
-  }
-  if (!(socket instanceof net.Socket) && !(socket instanceof net.Server)) {
-    throw invalidArgType('socket', 'a net.Socket, a net.Server, a SocketHandle or a SOCKET value (bigint or number)', socket);
-  }
-  return exportHeld(socket, pid).token;
+  const { raw, release } = rawSocketOf(socket);
+  return encodeProtocolInfo(duplicateRaw(raw, release, blocking, (s) => backend.duplicateSocket(s, pid)));
+}
+
+function checkExportOptions(options: unknown): boolean {
+  if (options === null || typeof options !== 'object') throw invalidArgType('options', 'an object', options);
+  const { blocking } = options as ExportOptions;
+  if (blocking !== undefined && typeof blocking !== 'boolean') throw invalidArgType('options.blocking', 'a boolean', blocking);
+  return blocking === true;
 }
 
 /**
@@ -107,19 +167,8 @@ export function exportSocket(socket: ExportableSocket, targetPid: number): strin
 export function exportHeld(socket: net.Socket | net.Server, targetPid: number): { token: string; release: () => void } {
   const pid = validatePid(targetPid);
   const backend = tokenBackend();
-  if (socket instanceof HandoverServer) {
-    const raw = socket.handle;
-    if (raw === undefined) throw new SocketHandoffError('ERR_NOT_LISTENING', 'exportSocket(): this HandoverServer is closed');
-    return { token: encodeProtocolInfo(backend.duplicateSocket(raw, pid)), release: () => undefined };
-  }
-  const { key, resumeReading } = nodeSocketKey(socket);
-  const release = resumeReading ?? (() => undefined);
-  try {
-    return { token: encodeProtocolInfo(backend.duplicateSocket(backend.findSocketByKey(key), pid)), release };
-  } catch (err) {
-    release();
-    throw err;
-  }
+  const { raw, release } = rawSocketOf(socket);
+  return { token: encodeProtocolInfo(duplicateRaw(raw, release, false, (s) => backend.duplicateSocket(s, pid))), release };
 }
 
 /**

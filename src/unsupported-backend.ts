@@ -16,6 +16,8 @@ function unsupported(call: string): never {
 export const unsupportedBackend: TokenBackend = {
   findSocketByKey: () => unsupported('exportSocket'),
   duplicateSocket: () => unsupported('exportSocket'),
+  duplicateSocketAnsi: () => unsupported('socket_wsaprotocol_info_export'),
+  setBlocking: () => unsupported('exportSocket'),
   importSocket: () => unsupported('importSocket'),
   listenSocket: () => unsupported('HandoverServer.listen'),
   localAddress: () => unsupported('HandoverServer'),

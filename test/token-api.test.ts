@@ -45,6 +45,13 @@ describe('exportSocket arguments', () => {
     expect(() => exportSocket(socket as never, 1234)).toThrow(expect.objectContaining({ code: 'ERR_INVALID_ARG_TYPE' }));
   });
 
+  it('checks its options: an object whose blocking is a boolean', () => {
+    expect(() => exportSocket(123n, 1234, null as never)).toThrow(expect.objectContaining({ code: 'ERR_INVALID_ARG_TYPE', message: expect.stringMatching(/"options"/) }));
+    expect(() => exportSocket(123n, 1234, { blocking: 'yes' as never })).toThrow(
+      expect.objectContaining({ code: 'ERR_INVALID_ARG_TYPE', message: expect.stringMatching(/"options.blocking"/) }),
+    );
+  });
+
   it('rejects a server that is not listening and a destroyed socket', () => {
     expect(() => exportSocket(net.createServer(), 1234)).toThrow(expect.objectContaining({ code: 'ERR_NOT_LISTENING' }));
     const socket = new net.Socket();

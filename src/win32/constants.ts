@@ -37,3 +37,11 @@ export const SO_EXCLUSIVEADDRUSE = ~0x0004;
 export const SOMAXCONN = 0x7fffffff;
 /** GetNamedPipeInfo flag: the handle is the server end of a pipe instance. */
 export const PIPE_SERVER_END = 0x1;
+/** CreateFileMappingW: a mapping backed by the paging file. */
+export const INVALID_HANDLE_VALUE = 0xffffffffffffffffn;
+export const PAGE_READWRITE = 0x04;
+export const FILE_MAP_WRITE = 0x0002;
+export const FILE_MAP_READ = 0x0004;
+export const ERROR_ALREADY_EXISTS = 183;
+/** sizeof(WSAPROTOCOL_INFOA): the ANSI variant PHP's Windows build uses (_MBCS, not UNICODE). */
+export const PROTOCOL_INFO_A_SIZE = 372;

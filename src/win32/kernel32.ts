@@ -35,3 +35,24 @@ export const GetNamedPipeClientComputerNameW = bind<(pipe: Handle, clientCompute
 export const GetNamedPipeInfo = bind<(pipe: Handle, flags: number[], outBufferSize: null, inBufferSize: null, maxInstances: null) => number>(
   'BOOL __stdcall GetNamedPipeInfo(HANDLE hNamedPipe, _Out_ DWORD *lpFlags, DWORD *lpOutBufferSize, DWORD *lpInBufferSize, DWORD *lpMaxInstances)',
 );
+
+/** https://learn.microsoft.com/en-us/windows/win32/api/memoryapi/nf-memoryapi-createfilemappingw (hFile INVALID_HANDLE_VALUE: backed by the paging file) */
+export const CreateFileMappingW = bind<(hFile: Handle, attributes: null, protect: number, sizeHigh: number, sizeLow: number, name: string) => number | bigint>(
+  'HANDLE __stdcall CreateFileMappingW(HANDLE hFile, void *lpFileMappingAttributes, DWORD flProtect, DWORD dwMaximumSizeHigh, DWORD dwMaximumSizeLow, const char16_t *lpName)',
+);
+
+/** https://learn.microsoft.com/en-us/windows/win32/api/memoryapi/nf-memoryapi-openfilemappingw */
+export const OpenFileMappingW = bind<(access: number, inherit: number, name: string) => number | bigint>(
+  'HANDLE __stdcall OpenFileMappingW(DWORD dwDesiredAccess, BOOL bInheritHandle, const char16_t *lpName)',
+);
+
+/** https://learn.microsoft.com/en-us/windows/win32/api/memoryapi/nf-memoryapi-mapviewoffile */
+export const MapViewOfFile = bind<(map: Handle, access: number, offsetHigh: number, offsetLow: number, bytes: number) => unknown>(
+  'void * __stdcall MapViewOfFile(HANDLE hFileMappingObject, DWORD dwDesiredAccess, DWORD dwFileOffsetHigh, DWORD dwFileOffsetLow, size_t dwNumberOfBytesToMap)',
+);
+
+/** https://learn.microsoft.com/en-us/windows/win32/api/memoryapi/nf-memoryapi-unmapviewoffile */
+export const UnmapViewOfFile = bind<(view: unknown) => number>('BOOL __stdcall UnmapViewOfFile(void *lpBaseAddress)');
+
+/** https://learn.microsoft.com/en-us/windows/win32/api/handleapi/nf-handleapi-closehandle */
+export const CloseHandle = bind<(handle: Handle) => number>('BOOL __stdcall CloseHandle(HANDLE hObject)');

@@ -10,7 +10,9 @@ import { PROTOCOL_INFO_LAYOUT, PROTOCOL_INFO_SIZE } from '../protocol-info';
 import { HandoverServer } from '../handover-server';
 import { SocketHandle, type SocketHandleOps } from '../socket-handle';
 import {
+  FIONBIO,
   FROM_PROTOCOL_INFO,
+  PROTOCOL_INFO_A_SIZE,
   HANDLE_FLAG_INHERIT,
   INVALID_SOCKET,
   SO_ACCEPTCONN,
@@ -25,12 +27,22 @@ import { AcceptLoop } from './accept-loop';
 import { findSocketByKey } from './node-socket-lookup';
 import { createListeningSocket, localAddress } from './raw-listener';
 import { winsockError } from './winsock-error';
-import { closesocket, getsockopt, WSADuplicateSocketW, WSAGetLastError, WSASocketW } from './ws2_32';
+import { closesocket, getsockopt, ioctlsocket, WSADuplicateSocketA, WSADuplicateSocketW, WSAGetLastError, WSASocketA, WSASocketW } from './ws2_32';
 
 function duplicateSocket(socket: bigint, targetPid: number): Buffer {
   const info = Buffer.alloc(PROTOCOL_INFO_SIZE);
   if (WSADuplicateSocketW(socket, targetPid, info) !== 0) throw winsockError('WSADuplicateSocketW', WSAGetLastError());
   return info;
+}
+
+function duplicateSocketAnsi(socket: bigint, targetPid: number): Buffer {
+  const info = Buffer.alloc(PROTOCOL_INFO_A_SIZE);
+  if (WSADuplicateSocketA(socket, targetPid, info) !== 0) throw winsockError('WSADuplicateSocketA', WSAGetLastError());
+  return info;
+}
+
+function setBlocking(socket: bigint, blocking: boolean): void {
+  if (ioctlsocket(socket, FIONBIO, [blocking ? 0 : 1]) !== 0) throw winsockError('ioctlsocket', WSAGetLastError());
 }
 
 function intOption(socket: bigint, optname: number): number {
@@ -62,9 +74,12 @@ const handleOps: SocketHandleOps = {
 };
 
 function importSocket(protocolInfo: Buffer): SocketHandle {
-  const raw = WSASocketW(FROM_PROTOCOL_INFO, FROM_PROTOCOL_INFO, FROM_PROTOCOL_INFO, protocolInfo, 0, WSA_FLAG_OVERLAPPED);
+  // The ANSI variant (372 bytes) is PHP's; both share the layout up to szProtocol.
+  const ansi = protocolInfo.length === PROTOCOL_INFO_A_SIZE;
+  const create = ansi ? WSASocketA : WSASocketW;
+  const raw = create(FROM_PROTOCOL_INFO, FROM_PROTOCOL_INFO, FROM_PROTOCOL_INFO, protocolInfo, 0, WSA_FLAG_OVERLAPPED);
   const socket = BigInt(raw);
-  if (socket === INVALID_SOCKET) throw winsockError('WSASocketW', WSAGetLastError());
+  if (socket === INVALID_SOCKET) throw winsockError(ansi ? 'WSASocketA' : 'WSASocketW', WSAGetLastError());
   let type: number;
   try {
     type = intOption(socket, SO_TYPE);
@@ -114,7 +129,9 @@ function adoptAccepted(socket: bigint, allowHalfOpen: boolean): net.Socket {
 export const win32TokenBackend: TokenBackend = {
   findSocketByKey,
   duplicateSocket,
+  duplicateSocketAnsi,
   importSocket,
+  setBlocking,
   listenSocket: createListeningSocket,
   localAddress,
   acceptLoop,

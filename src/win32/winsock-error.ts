@@ -8,8 +8,11 @@ import { FORMAT_MESSAGE_FROM_SYSTEM, FORMAT_MESSAGE_IGNORE_INSERTS } from './con
 
 /** SDK names of the errors these calls can return (winerror.h / winsock2.h). */
 const ERROR_NAMES: Readonly<Record<number, string>> = {
+  2: 'ERROR_FILE_NOT_FOUND',
+  5: 'ERROR_ACCESS_DENIED',
   6: 'ERROR_INVALID_HANDLE',
   87: 'ERROR_INVALID_PARAMETER',
+  183: 'ERROR_ALREADY_EXISTS',
   10004: 'WSAEINTR',
   10009: 'WSAEBADF',
   10013: 'WSAEACCES',

@@ -66,3 +66,13 @@ export const ioctlsocket = bind<(s: Socket, cmd: number, argp: number[]) => numb
 export const select = bind<(nfds: number, readfds: Buffer, writefds: null, exceptfds: null, timeout: Buffer) => number>(
   'int __stdcall select(int nfds, _Inout_ uint8_t *readfds, void *writefds, void *exceptfds, uint8_t *timeout)',
 );
+
+/** https://learn.microsoft.com/en-us/windows/win32/api/winsock2/nf-winsock2-wsaduplicatesocketa (WSAPROTOCOL_INFOA, 372 bytes: what PHP uses) */
+export const WSADuplicateSocketA = bind<(s: Socket, dwProcessId: number, lpProtocolInfo: Buffer) => number>(
+  'int __stdcall WSADuplicateSocketA(SOCKET s, DWORD dwProcessId, _Out_ uint8_t *lpProtocolInfo)',
+);
+
+/** https://learn.microsoft.com/en-us/windows/win32/api/winsock2/nf-winsock2-wsasocketa */
+export const WSASocketA = bind<
+  (af: number, type: number, protocol: number, lpProtocolInfo: Buffer | null, g: number, dwFlags: number) => number | bigint
+>('SOCKET __stdcall WSASocketA(int af, int type, int protocol, uint8_t *lpProtocolInfo, uint32_t g, DWORD dwFlags)');

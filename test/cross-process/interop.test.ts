@@ -1,0 +1,97 @@
+/**
+ * Interop with peers in other languages (issue: PHP, Python, .NET, C): a C program written from
+ * the SDK documentation (fixtures/c-peer/c-peer.c, built with mingw-w64 by scripts/build-c-peer)
+ * runs next to Windows Node (under Wine off Windows) and speaks PHP's file-mapping format,
+ * Python's share()/fromshare() bytes and the hand-off channel's protocol.
+ */
+import { execFileSync } from 'node:child_process';
+import * as path from 'node:path';
+import { NODE_LINES, REPO, runFixture } from './fixture-runner';
+
+beforeAll(() => {
+  // Fails (never skips) without mingw-w64: .ci/run installs gcc-mingw-w64-x86-64.
+  execFileSync('bash', [path.join(REPO, 'scripts', 'build-c-peer')], { stdio: 'pipe' });
+}, 120000);
+
+describe.each(NODE_LINES)('interop with a C peer, Windows Node %s', (line) => {
+  const scenario = async (name: string) => {
+    const { status, result } = await runFixture<any>('interop.js', [name], line);
+    expect(result.error).toBeUndefined();
+    expect(status).toBe(0);
+    return result;
+  };
+
+  it('agrees with the real SDK headers on WSAPROTOCOL_INFOW (628 bytes), WSAPROTOCOL_INFOA (372) and every offset', async () => {
+    const { sdk, ours } = await scenario('sizes');
+    expect(sdk.WSAPROTOCOL_INFOW).toBe(628);
+    expect(sdk.WSAPROTOCOL_INFOA).toBe(372);
+    for (const [member, offset] of Object.entries(sdk.offsetsW)) expect([member, ours[member]]).toEqual([member, offset]);
+    // The ANSI variant differs only in szProtocol's character size: same offsets up to it.
+    for (const [member, offset] of Object.entries(sdk.offsetsA)) expect([member, offset]).toEqual([member, sdk.offsetsW[member]]);
+  });
+
+  it('runs the seed\'s example as written, translated line by line from PHP', async () => {
+    const r = await scenario('seedExample');
+    expect(r.logged).toEqual([`Failed to import socket: ${r.expectedText}`]);
+    expect(r.expectedText).toMatch(/not find|not found/i);
+  });
+
+  it('passes a socket PHP-style between two Node processes (export for the child\'s pid, import by name)', async () => {
+    const r = await scenario('phpNodeToNode');
+    expect(r.imported).toEqual({ imported: true, listening: false });
+    expect(r.text).toBe(`node child ${r.pid} got hello child\n`);
+  });
+
+  it('imports with socket_wsaprotocol_info_import what C exported the PHP way (php_wsa_for_N), and the name is gone once released', async () => {
+    const r = await scenario('phpFromC');
+    expect(r.exported.id).toMatch(/^php_wsa_for_\d+$/);
+    expect(r.released).toEqual({ released: true });
+    expect(r.text).toBe('from node, on the socket C exported\n');
+    expect(r.back).toBe('and back\n');
+    expect(r.again).toBe(false);
+    expect(r.againError).toBe(2); // ERROR_FILE_NOT_FOUND
+  });
+
+  it('exports with socket_wsaprotocol_info_export for a PHP-style importer that uses a blocking recv', async () => {
+    const r = await scenario('phpToC');
+    expect(r.id).toMatch(/^socket_handoff_wsa_\d+_\d+_[0-9a-f]{8}$/);
+    expect(r.outcome).toEqual({ got: 'a line for php', pid: r.peerPid });
+    expect(r.reply).toBe(`c-peer ${r.peerPid} got a line for php\n`);
+    expect([r.released, r.releasedAgain]).toEqual([true, false]);
+  });
+
+  it('hands a token to C as Python\'s fromshare() takes it; blocking mode travels only when asked for', async () => {
+    const r = await scenario('tokenToC');
+    expect(r.blocking.outcome).toEqual({ got: 'a line for c', pid: r.blocking.peerPid });
+    expect(r.blocking.reply).toBe(`c-peer ${r.blocking.peerPid} got a line for c\n`);
+    // Without it the socket stays non-blocking (Node's mode) and a blocking-style recv fails at once.
+    expect(r.nonBlocking.outcome).toEqual({ error: 'recv', code: 10035 }); // WSAEWOULDBLOCK
+  });
+
+  it('imports what C exported as Python\'s base64.b64encode(sock.share(pid)) does', async () => {
+    const r = await scenario('tokenFromC');
+    expect(r.tokenLength).toBe(840);
+    expect(r.closed).toEqual({ closed: true });
+    expect(r.text).toBe('python-style share, adopted by node\n');
+  });
+
+  it('hands a socket through the channel to a C receiver written from docs/protocol.md alone', async () => {
+    const r = await scenario('channelToC');
+    expect(r.sent).toEqual({ id: 1, receiverPid: r.listening.pid });
+    expect(r.outcome).toEqual({ head: 'GET /from-node-to-c', pid: r.listening.pid });
+    expect(r.reply).toBe(`c-peer ${r.listening.pid} got GET /from-node-to-c\n`);
+  });
+
+  it('returns false with socket_last_error() for unknown, too small, garbage and released ids, and leaks no handle', async () => {
+    const { codes, handles } = await scenario('badInput');
+    expect(codes.unknown).toBe(2);
+    expect(codes.tooSmall).toEqual(expect.any(Number));
+    expect(codes.garbage).toEqual(expect.any(Number));
+    expect(codes.zeros).toEqual(expect.any(Number));
+    expect([codes.tooSmall, codes.garbage, codes.zeros].every((c: number) => c > 0)).toBe(true);
+    expect(codes.releaseUnknown).toBe(false);
+    expect(codes.typeErrors).toEqual(['ERR_INVALID_ARG_TYPE', 'ERR_INVALID_ARG_TYPE', 'ERR_INVALID_ARG_VALUE']);
+    expect(codes.strerror).toMatch(/not find|not found/i);
+    expect(handles.after - handles.before).toBeLessThanOrEqual(2);
+  });
+});
