@@ -42,6 +42,14 @@ describe.each(NODE_LINES)('interop with a C peer, Windows Node %s', (line) => {
     expect(r.text).toBe(`node child ${r.pid} got hello child\n`);
   });
 
+  it('frees a mapping that was never released when its exporter exits', async () => {
+    const r = await scenario('exporterExits');
+    expect(r.id).toMatch(/^socket_handoff_wsa_/);
+    expect(r.importedBeforeExit).toBe(true);
+    expect(r.exited).toMatchObject({ exited: 0 });
+    expect([r.afterExit, r.afterExitError]).toEqual([false, 2]);
+  });
+
   it('imports with socket_wsaprotocol_info_import what C exported the PHP way (php_wsa_for_N), and the name is gone once released', async () => {
     const r = await scenario('phpFromC');
     expect(r.exported.id).toMatch(/^php_wsa_for_\d+$/);
