@@ -219,9 +219,13 @@ export class UnixLink extends EventEmitter {
       const flags = this.#view.readInt32LE(MSGHDR.flags);
       if (flags & MSG_CTRUNC) {
         for (const d of descriptors) d.close();
-        this.destroy(
-          new SocketHandoffError('ERR_DESCRIPTORS_TRUNCATED', `the peer attached more descriptors than one message carries (at most ${MAX_DESCRIPTORS_PER_READ}); they were closed`),
+        const err = new SocketHandoffError(
+          'ERR_DESCRIPTORS_TRUNCATED',
+          `the peer attached more descriptors than one message carries (at most ${MAX_DESCRIPTORS_PER_READ}); they were closed`,
         );
+        // The owner answers the peer (an error frame) and closes; without one, close now.
+        if (this.listenerCount('error') > 0) this.emit('error', err);
+        else this.destroy(err);
         return;
       }
       if (received === 0) {

@@ -46,7 +46,13 @@ export class UnixListener {
    */
   static listen(path: string, onConnection: OnUnixConnection, onError: (err: Error) => void): UnixListener {
     const addr = unixSocketAddress(path);
-    const lockFd = takeLock(`${path}.lock`, path);
+    let lockFd: number;
+    try {
+      lockFd = takeLock(`${path}.lock`, path);
+    } catch (err) {
+      if (err instanceof SocketHandoffError) throw err;
+      throw new SocketHandoffError('ERR_CHANNEL_FAILED', `cannot listen on ${path}: ${(err as Error).message}`, { cause: err });
+    }
     let fd = -1;
     try {
       const replacedStale = removeStaleSocket(path);

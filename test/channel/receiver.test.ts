@@ -39,6 +39,9 @@ describe('openReceiver', () => {
     const file = path.join(dir, 'not-a-socket');
     fs.writeFileSync(file, 'keep me');
     await expect(openReceiver(file, noop)).rejects.toEqual(coded('ERR_CHANNEL_FAILED'));
+    await expect(openReceiver(path.join(dir, 'missing', 'chan.sock'), noop)).rejects.toEqual(
+      expect.objectContaining({ code: 'ERR_CHANNEL_FAILED', cause: expect.objectContaining({ code: 'ENOENT' }) }),
+    );
     expect(fs.readFileSync(file, 'utf8')).toBe('keep me');
     const receiver = await openReceiver(path.join(dir, 'chan.sock'), noop);
     expect(receiver.endpoint).toBe(path.join(dir, 'chan.sock'));

@@ -109,6 +109,7 @@ linux('unix socket transport', () => {
     const many = Array.from({ length: 12 }, devNull);
     expect(sendWithDescriptors(peer.link.fd, socketFrame(4), many)).toBeGreaterThan(0);
     many.forEach((f) => fs.closeSync(f));
+    expect(await peer.next()).toMatchObject({ type: 'error', code: 'ERR_DESCRIPTORS_TRUNCATED' });
     await peer.closed;
 
     await waitFor(() => receiver.connections === 0);
