@@ -10,4 +10,4 @@ export { openReceiver, SocketReceiver, type ReceiverOptions, type SocketInfo, ty
 export { openSender, SocketSender, type SenderOptions, type SendOptions, type SendResult } from './channel/sender';
 export { PROTOCOL_VERSION } from './channel/messages';
 export { MAX_FRAME_SIZE } from './channel/frame-codec';
-export { detachWebSocket, attachWebSocket, sendWebSocket, type DetachedWebSocket, type DetachOptions, type SendWebSocketOptions, type AttachOptions, type WebSocketLike, type WebSocketClass } from './websocket-migration';
+export { detachWebSocket, attachWebSocket, sendWebSocket, type DetachedWebSocket, type DetachOptions, type SendWebSocketOptions, type AttachOptions, type WebSocketLike, type WebSocketClass } from './websocket';
