@@ -133,6 +133,20 @@ function common(distDir) {
 
 const isMessage = (args) => args[0] === 'message';
 
+/** What both sides' profiles offer: record a timing, reset, and the summary per hand-off. */
+function profileOf(timers, calls) {
+  return {
+    record: (name, ns) => timers.record(name, ns),
+    reset() {
+      timers.reset();
+      calls.reset();
+    },
+    summary(handoffs) {
+      return { timers: timers.summary(handoffs), calls_per_handoff: calls.perHandoff(handoffs), not_found: timers.missing };
+    },
+  };
+}
+
 function installSenderProfile(distDir) {
   const { transport, backend, FrameConnection, FrameDecoder, req } = common(distDir);
   const { SocketSender = function () {} } = req('channel/sender.js');
@@ -154,17 +168,10 @@ function installSenderProfile(distDir) {
   calls.count(libuv, 'uv_fileno');
   calls.count(libuv, 'uv_handle_get_type');
   return {
+    ...profileOf(timers, calls),
     /** Times socket.destroy() of the sender's copy (called by the sender once the ack arrived). */
     watchClose(socket) {
       timers.wrap(socket, 'destroy', 'close_copy');
-    },
-    record: (name, ns) => timers.record(name, ns),
-    reset() {
-      timers.reset();
-      calls.reset();
-    },
-    summary(handoffs) {
-      return { timers: timers.summary(handoffs), calls_per_handoff: calls.perHandoff(handoffs), not_found: timers.missing };
     },
   };
 }
@@ -183,16 +190,7 @@ function installReceiverProfile(distDir) {
   const ws2 = req('win32/ws2_32.js');
   calls.count(ws2, 'WSASocketW');
   calls.count(ws2, 'getsockopt');
-  return {
-    record: (name, ns) => timers.record(name, ns),
-    reset() {
-      timers.reset();
-      calls.reset();
-    },
-    summary(handoffs) {
-      return { timers: timers.summary(handoffs), calls_per_handoff: calls.perHandoff(handoffs), not_found: timers.missing };
-    },
-  };
+  return profileOf(timers, calls);
 }
 
 module.exports = { installSenderProfile, installReceiverProfile };
