@@ -5,7 +5,7 @@
 import * as net from 'node:net';
 import { isMainThread } from 'node:worker_threads';
 import { invalidArgType, invalidArgValue, SocketHandoffError } from './errors';
-import { addressKeyOf, holdReading, tcpHandleOf } from './node-internals';
+import { addressKeyOf, holdReading, tcpHandleOf, type TcpWrap } from './node-internals';
 import { tokenBackend } from './platform';
 import { HandoverServer } from './handover-server';
 import { protocolInfoFromBytes } from './protocol-info';
@@ -37,14 +37,12 @@ function rawSocketValue(value: bigint | number): bigint {
   return socket;
 }
 
-function nodeSocketKey(target: net.Socket | net.Server): { key: string; resumeReading?: () => void } {
-  if (!isMainThread) {
-    // The SOCKET is found in the main thread's libuv loop; a worker has a loop of its own.
-    throw new SocketHandoffError(
-      'ERR_NOT_MAIN_THREAD',
-      'exportSocket(): Node sockets and servers can be exported from the main thread only; from a worker thread, pass a raw SOCKET value',
-    );
-  }
+/**
+ * The TCP handle of a Node socket or server that can be handed over: a listening server, or a
+ * connected, open socket. Shared by exportSocket() and the Linux channel. @internal
+ * @throws SocketHandoffError `ERR_NOT_LISTENING`, `ERR_SOCKET_CLOSED`, `ERR_NOT_CONNECTED`, `ERR_UNSUPPORTED_SOCKET_TYPE`
+ */
+export function exportableTcpHandle(target: net.Socket | net.Server): TcpWrap {
   if (target instanceof net.Server && !target.listening) {
     throw new SocketHandoffError('ERR_NOT_LISTENING', 'exportSocket(): this net.Server is not listening; call listen() and wait for "listening"');
   }
@@ -59,6 +57,25 @@ function nodeSocketKey(target: net.Socket | net.Server): { key: string; resumeRe
       'exportSocket(): only TCP sockets and servers can be exported; this one has no TCP handle (a pipe, a TLS socket: export its underlying TCP socket, or a socket never connected)',
     );
   }
+  return handle;
+}
+
+/** The raw SOCKET (the descriptor on Linux) of a HandoverServer that still listens. @internal */
+export function handoverServerHandle(server: HandoverServer): bigint {
+  const raw = server.handle;
+  if (raw === undefined) throw new SocketHandoffError('ERR_NOT_LISTENING', 'exportSocket(): this HandoverServer is closed');
+  return raw;
+}
+
+function nodeSocketKey(target: net.Socket | net.Server): { key: string; resumeReading?: () => void } {
+  if (!isMainThread) {
+    // The SOCKET is found in the main thread's libuv loop; a worker has a loop of its own.
+    throw new SocketHandoffError(
+      'ERR_NOT_MAIN_THREAD',
+      'exportSocket(): Node sockets and servers can be exported from the main thread only; from a worker thread, pass a raw SOCKET value',
+    );
+  }
+  const handle = exportableTcpHandle(target);
   const key = addressKeyOf(handle);
   if (key === undefined) {
     throw new SocketHandoffError('ERR_SOCKET_CLOSED', 'exportSocket(): this socket has no local address any more; it is closed or closing');
@@ -90,11 +107,7 @@ export function rawSocketOf(socket: ExportableSocket): { raw: bigint; release: (
     return { raw: socket.handle, release: none };
   }
   if (typeof socket === 'bigint' || typeof socket === 'number') return { raw: rawSocketValue(socket), release: none };
-  if (socket instanceof HandoverServer) {
-    const raw = socket.handle;
-    if (raw === undefined) throw new SocketHandoffError('ERR_NOT_LISTENING', 'exportSocket(): this HandoverServer is closed');
-    return { raw, release: none };
-  }
+  if (socket instanceof HandoverServer) return { raw: handoverServerHandle(socket), release: none };
   if (!(socket instanceof net.Socket) && !(socket instanceof net.Server)) {
     throw invalidArgType('socket', 'a net.Socket, a net.Server, a SocketHandle or a SOCKET value (bigint or number)', socket);
   }

@@ -7,7 +7,8 @@ import * as net from 'node:net';
 import * as path from 'node:path';
 import { SocketHandoffError } from '../errors';
 import { HandoverServer } from '../handover-server';
-import { holdReading, tcpHandleOf } from '../node-internals';
+import { holdReading } from '../node-internals';
+import { exportableTcpHandle, handoverServerHandle } from '../token-api';
 import { descriptorHandle } from '../posix/descriptor-handle';
 import { channelPath, checkPrivateDirectory, ensurePrivateDirectory, runtimeDirectory } from '../posix/runtime-dir';
 import { peerCredentials } from '../posix/socket-credentials';
@@ -19,20 +20,12 @@ import type { HandoffTransport, ReceivedDescriptor } from './transport';
 
 const UNREACHABLE = new Set(['ENOENT', 'ECONNREFUSED', 'EACCES', 'EAGAIN', 'ENOTDIR']);
 
-/** The descriptor behind a Node socket or server, and whether this process reads from it. */
+/** The descriptor behind a Node socket or server (checked as exportSocket() checks it), and how to stop Node reading it. */
 function descriptorOf(target: net.Socket | net.Server): { fd: number; hold: () => () => void } {
-  if (target instanceof HandoverServer) {
-    if (target.handle === undefined) throw new SocketHandoffError('ERR_SOCKET_CLOSED', 'the HandoverServer is closed');
-    return { fd: Number(target.handle), hold: () => () => undefined };
-  }
-  const handle = tcpHandleOf(target);
-  const fd = (handle as { fd?: number } | undefined)?.fd;
-  if (handle === undefined || typeof fd !== 'number' || fd < 0) {
-    const open = target instanceof net.Socket ? !target.destroyed : target.listening;
-    throw open
-      ? new SocketHandoffError('ERR_UNSUPPORTED_SOCKET_TYPE', 'the channel carries TCP sockets and servers; this one is not TCP')
-      : new SocketHandoffError('ERR_SOCKET_CLOSED', 'the socket is closed');
-  }
+  if (target instanceof HandoverServer) return { fd: Number(handoverServerHandle(target)), hold: () => () => undefined };
+  const handle = exportableTcpHandle(target);
+  const fd = (handle as { fd?: number }).fd;
+  if (typeof fd !== 'number' || fd < 0) throw new SocketHandoffError('ERR_SOCKET_CLOSED', 'the socket is closed');
   return { fd, hold: () => (target instanceof net.Socket ? holdReading(handle) : () => undefined) };
 }
 

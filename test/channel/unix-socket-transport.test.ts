@@ -133,6 +133,18 @@ linux('unix socket transport', () => {
     server.close();
   });
 
+  it('refuses what exportSocket() refuses, with the same codes as on Windows, and keeps the channel open', async () => {
+    const sender = await openSender(receiver.endpoint);
+    const connecting = net.connect(9, '127.0.0.1');
+    connecting.on('error', () => undefined);
+    await expect(sender.send(connecting)).rejects.toEqual(expect.objectContaining({ code: 'ERR_NOT_CONNECTED' }));
+    await expect(sender.send(net.createServer())).rejects.toEqual(expect.objectContaining({ code: 'ERR_NOT_LISTENING' }));
+    connecting.destroy();
+    await expect(sender.send(connecting)).rejects.toEqual(expect.objectContaining({ code: 'ERR_SOCKET_CLOSED' }));
+    expect(sender.pending).toBe(0);
+    await sender.close();
+  });
+
   it('replaces the socket file of a receiver that died, and serves on it', async () => {
     const stale = path.join(dir, 'stale.sock');
     const died = spawnSync(process.execPath, ['-e', `require('net').createServer().listen(${JSON.stringify(stale)}, () => process.kill(process.pid, 'SIGKILL'))`]);
