@@ -10,13 +10,19 @@ import { AF_INET, AF_INET6, SO_ACCEPTCONN, SO_DOMAIN, SO_PROTOCOL, SO_TYPE, SOL_
 import { close, getsockopt } from './libc';
 import { lastErrno, posixError } from './posix-error';
 
-function closeDescriptor(handle: bigint): void {
+/** close(), as a PosixError on failure. */
+export function closeDescriptor(handle: bigint): void {
   if (close(Number(handle)) !== 0) throw posixError('close', lastErrno());
+}
+
+/** A connected TCP descriptor as a working net.Socket (Node's public `fd` option). */
+export function adoptSocketDescriptor(handle: bigint, allowHalfOpen: boolean): net.Socket {
+  return new net.Socket({ fd: Number(handle), readable: true, writable: true, allowHalfOpen });
 }
 
 const ops: SocketHandleOps = {
   close: closeDescriptor,
-  adoptSocket: (handle, { allowHalfOpen }) => new net.Socket({ fd: Number(handle), readable: true, writable: true, allowHalfOpen }),
+  adoptSocket: (handle, { allowHalfOpen }) => adoptSocketDescriptor(handle, allowHalfOpen === true),
   adoptServer: (handle) => net.createServer().listen({ fd: Number(handle) }),
   adoptHandoverServer: (handle) => new HandoverServer(handle, false),
 };

@@ -4,11 +4,12 @@
  * by several processes has one accept queue in the kernel, so closing one copy loses nothing.
  */
 import { isIP } from 'node:net';
-import * as net from 'node:net';
+import type * as net from 'node:net';
 import type { ListenerBackend } from '../backend';
 import { addressToSockaddr, sockaddrToAddress } from '../endpoint-key';
 import { invalidArgValue, type SocketHandoffError } from '../errors';
 import { startAcceptLoop } from './accept-loop';
+import { adoptSocketDescriptor, closeDescriptor } from './descriptor-handle';
 import { AF_INET, AF_INET6, SO_REUSEADDR, SOCK_CLOEXEC, SOCK_NONBLOCK, SOCK_STREAM, SOL_SOCKET } from './constants';
 import { bind_, close, getsockname, listen, setsockopt, socket } from './libc';
 import { lastErrno, posixError } from './posix-error';
@@ -49,15 +50,11 @@ function acceptLoop(fd: bigint, onAccept: (socket: bigint) => void, onError: (er
 
 function adoptAccepted(fd: bigint, allowHalfOpen: boolean): net.Socket {
   try {
-    return new net.Socket({ fd: Number(fd), readable: true, writable: true, allowHalfOpen });
+    return adoptSocketDescriptor(fd, allowHalfOpen);
   } catch (err) {
     close(Number(fd));
     throw err;
   }
 }
 
-function closeSocket(fd: bigint): void {
-  if (close(Number(fd)) !== 0) throw posixError('close', lastErrno());
-}
-
-export const posixListenerBackend: ListenerBackend = { listenSocket, localAddress, acceptLoop, adoptAccepted, closeSocket };
+export const posixListenerBackend: ListenerBackend = { listenSocket, localAddress, acceptLoop, adoptAccepted, closeSocket: closeDescriptor };
