@@ -8,7 +8,8 @@
  * only their channel names; they answer HTTP with their pid. Then a WebSocket client (the `ws`
  * package) talks to worker A, and A moves the live WebSocket, with the bytes it had read but not
  * parsed, to worker B, which resumes it: the client sees one unbroken sequence and no reconnect.
- * Then a worker dies and the dispatcher hands its next connection to the other one instead.
+ * Then a worker dies and the dispatcher hands its next connection to the other one instead; with
+ * no worker left, the dispatcher serves the connection that came back itself.
  * Last, a zero-downtime restart (scripts/demo/restart.js): server v1 listens with a HandoverServer
  * while client loops keep sending requests; v2, a new process that knows only the channel name,
  * receives the listening socket from v1, which exits after its last connection; then v2 hands it to
@@ -225,6 +226,13 @@ async function drive() {
   say(tag, 'asking worker A to stop');
   const exitCode = await A.stop();
   check(exitCode === 0, `worker A exited with code ${exitCode}`);
+
+  // 4b. No worker at all: the connection comes back and the dispatcher serves it itself.
+  step = 'sending GET / with no worker left';
+  const fallback = await clients.get(`${base}/`);
+  say('[client]', `GET / -> ${fallback.status} ${fallback.body}`);
+  check(fallback.status === 200 && fallback.worker === 'dispatcher' && fallback.pid === process.pid, 'with no worker left, the dispatcher itself should have answered');
+  check(dispatcher.servedLocally === 1, `the dispatcher served ${dispatcher.servedLocally} connections itself, not 1`);
   await dispatcher.close();
   say(tag, `worker A exited with code 0; the dispatcher closed its listener and its channels`);
 

@@ -36,7 +36,14 @@ export type SocketHandoffErrorCode =
   | 'ERR_PID_MISMATCH'
   | 'ERR_FOREIGN_UID'
   | 'ERR_NO_DESCRIPTOR'
-  | 'ERR_DESCRIPTORS_TRUNCATED';
+  | 'ERR_DESCRIPTORS_TRUNCATED'
+  | 'ERR_RECEIVER_BUSY';
+
+/**
+ * OS error codes that mean "out of descriptors, handles or buffers right now", not "this input is
+ * bad": a receiver that meets one refuses that hand-off with ERR_RECEIVER_BUSY and keeps serving.
+ */
+export const RESOURCE_SHORTAGE_CODES: ReadonlySet<string> = new Set(['EMFILE', 'ENFILE', 'ENOBUFS', 'ENOMEM', 'WSAEMFILE', 'WSAENOBUFS']);
 
 /** Base class of every error this package throws. `code` is stable; `message` is for people. */
 export class SocketHandoffError extends Error {

@@ -1,6 +1,7 @@
 /**
  * The only module that touches Node internals: `process.binding('tcp_wrap')` to wrap a raw
- * socket in a Node handle, and `socket._handle` to read addresses and stop reading.
+ * socket in a Node handle, `socket._handle` to read addresses and stop reading, and the stream's
+ * `_readableState.reading` flag, which must agree with the handle when a socket is given back.
  * `process.binding` warns only under --pending-deprecation; test/cross-process runs this module on
  * every Node line we support (20 and 22, plus 24 on real Windows in CI).
  */
@@ -78,4 +79,59 @@ export function holdReading(handle: TcpWrap): () => void {
     if (!wasReading) handle.reading = false;
     else if (handle.readStart?.() !== 0) handle.reading = false;
   };
+}
+
+/** The part of a Readable's internal state that says a _read() is outstanding. */
+interface ReadingState {
+  reading: boolean;
+  flowing: boolean | null;
+}
+
+function readingState(socket: net.Socket): ReadingState | undefined {
+  return (socket as unknown as { _readableState?: ReadingState })._readableState;
+}
+
+/**
+ * Takes every byte a socket's stream has buffered but nobody consumed, leaving the stream as it
+ * was: no 'data' is emitted for them, and no read is left pending. Call it with reading held
+ * (holdReading), so that nothing new arrives meanwhile.
+ *
+ * Why not plain `socket.read()`: it emits 'data' (a listener would see the bytes that travel on),
+ * and on a stream with nothing buffered it calls _read(), which sets `reading`; with the handle
+ * held no data ever comes to clear it, and a later resume() then never starts the handle again.
+ */
+export function takeReadableBuffer(socket: net.Socket): Buffer {
+  if (socket.readableLength === 0) return Buffer.alloc(0);
+  const state = readingState(socket);
+  const wasReading = state?.reading;
+  const chunks: Buffer[] = [];
+  const ownEmit = Object.prototype.hasOwnProperty.call(socket, 'emit');
+  const emit = socket.emit;
+  socket.emit = function (this: net.Socket, event: string | symbol, ...args: unknown[]): boolean {
+    return event === 'data' ? false : emit.apply(this, [event, ...args] as Parameters<typeof emit>);
+  };
+  try {
+    let chunk: Buffer | string | null;
+    while (socket.readableLength > 0 && (chunk = socket.read(socket.readableLength)) !== null) {
+      chunks.push(typeof chunk === 'string' ? Buffer.from(chunk, (socket.readableEncoding ?? 'utf8') as BufferEncoding) : chunk);
+    }
+  } finally {
+    if (ownEmit) socket.emit = emit;
+    else delete (socket as { emit?: unknown }).emit;
+    if (state && wasReading !== undefined) state.reading = wasReading;
+  }
+  return Buffer.concat(chunks);
+}
+
+/**
+ * After reading was held and released (a hand-off that failed): makes the stream agree with its
+ * handle again. A `reading` flag left set while the handle is stopped would keep resume() and
+ * read() from ever starting it; a stream that is flowing is started now.
+ */
+export function resyncReading(socket: net.Socket): void {
+  const state = readingState(socket);
+  const handle = tcpHandleOf(socket);
+  if (!state || !handle || socket.destroyed) return;
+  if (handle.reading !== true && state.reading) state.reading = false;
+  if (state.flowing === true && handle.reading !== true) socket.read(0);
 }

@@ -1,6 +1,6 @@
-/** holdReading on a real TCP connection (Node's handle logic is the same on every platform). */
+/** holdReading, takeReadableBuffer and resyncReading on real TCP connections (Node's stream and handle logic is the same on every platform). */
 import * as net from 'node:net';
-import { addressKeyOf, holdReading, tcpHandleOf } from '../src/node-internals';
+import { addressKeyOf, holdReading, resyncReading, takeReadableBuffer, tcpHandleOf } from '../src/node-internals';
 
 async function connectedPair(): Promise<{ server: net.Server; client: net.Socket; accepted: net.Socket }> {
   const server = net.createServer();
@@ -48,6 +48,84 @@ describe('holdReading', () => {
       handle.reading = false;
       holdReading(handle)();
       expect(handle.reading).toBe(false);
+    } finally {
+      client.destroy();
+      accepted.destroy();
+      server.close();
+    }
+  });
+});
+
+/** What a failed hand-off does to a socket: hold, take the buffer, put it back, release, resync. */
+function holdAndGiveBack(socket: net.Socket): Buffer {
+  const release = holdReading(tcpHandleOf(socket)!);
+  const buffered = takeReadableBuffer(socket);
+  if (buffered.length > 0) socket.unshift(buffered);
+  release();
+  resyncReading(socket);
+  return buffered;
+}
+
+describe('give-back (takeReadableBuffer, resyncReading)', () => {
+  it('a pauseOnConnect socket given back stays paused, and reads again on resume()', async () => {
+    const server = net.createServer({ pauseOnConnect: true });
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    const acceptedP = new Promise<net.Socket>((resolve) => server.once('connection', resolve));
+    const client = net.connect((server.address() as net.AddressInfo).port, '127.0.0.1');
+    const accepted = await acceptedP;
+    try {
+      client.write('hello');
+      await tick(50);
+      expect(holdAndGiveBack(accepted).length).toBe(0);
+      expect(accepted.isPaused()).toBe(true);
+      const got = new Promise<string>((resolve) => accepted.once('data', (d) => resolve(String(d))));
+      accepted.resume();
+      expect(await got).toBe('hello');
+    } finally {
+      client.destroy();
+      accepted.destroy();
+      server.close();
+    }
+  });
+
+  it('takes buffered bytes without emitting them, and a given-back socket yields each byte once', async () => {
+    const { server, client, accepted } = await connectedPair();
+    try {
+      const seen: string[] = [];
+      accepted.on('data', (d) => seen.push(String(d)));
+      accepted.pause();
+      client.write('one-two');
+      await tick(100); // Node read ahead into the paused stream
+      expect(accepted.readableLength).toBe(7);
+      const release = holdReading(tcpHandleOf(accepted)!);
+      expect(takeReadableBuffer(accepted).toString()).toBe('one-two');
+      expect(seen).toEqual([]);
+      accepted.unshift(Buffer.from('one-two'));
+      release();
+      resyncReading(accepted);
+      client.write('-three');
+      accepted.resume();
+      await tick(100);
+      expect(seen.join('')).toBe('one-two-three');
+    } finally {
+      client.destroy();
+      accepted.destroy();
+      server.close();
+    }
+  });
+
+  it('a flowing socket given back keeps flowing', async () => {
+    const { server, client, accepted } = await connectedPair();
+    try {
+      const seen: string[] = [];
+      accepted.on('data', (d) => seen.push(String(d)));
+      client.write('a');
+      await tick(50);
+      holdAndGiveBack(accepted);
+      expect(accepted.isPaused()).toBe(false);
+      client.write('b');
+      await tick(100);
+      expect(seen.join('')).toBe('ab');
     } finally {
       client.destroy();
       accepted.destroy();

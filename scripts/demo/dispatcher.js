@@ -2,9 +2,11 @@
 /**
  * The dispatcher of `npm run demo`: accepts TCP connections, reads each HTTP request head, and
  * hands the connection with its head to a worker, round-robin, over the worker's channel. If a
- * worker cannot take it (gone, refused), the connection comes back intact and goes to the next
- * one; if none can, the dispatcher answers 503 itself.
+ * worker cannot take it (gone, refused, busy), the connection comes back intact and goes to the
+ * next one; if none can, the dispatcher serves the request itself, on the very connection that
+ * came back: the fallback users write as `sender.send(socket).catch(() => serveLocally(socket))`.
  */
+const http = require('node:http');
 const net = require('node:net');
 const path = require('node:path');
 
@@ -22,6 +24,22 @@ function createDispatcher({ channel, workers, log }) {
   const handedTo = new Map(); // name -> connections handed over
   let next = 0;
   let closed = false;
+  let servedLocally = 0;
+
+  // The fallback: an http.Server that never listens; connections that no worker took are fed to it.
+  const local = http.createServer((req, res) => {
+    res.setHeader('x-worker', 'dispatcher');
+    res.setHeader('x-worker-pid', String(process.pid));
+    res.end(`the dispatcher (pid ${process.pid}) answers ${req.method} ${req.url} itself: no worker could take the connection\n`);
+  });
+
+  /** Serves a connection that came back: its request head goes back in front, and http takes it from there. */
+  function serveLocally(socket, head) {
+    servedLocally++;
+    socket.unshift(head);
+    local.emit('connection', socket);
+    socket.resume();
+  }
 
   function senderTo(name) {
     let sender = senders.get(name);
@@ -86,8 +104,8 @@ function createDispatcher({ channel, workers, log }) {
         log(`worker ${name} cannot take "${requestLine}" (${err.code || err.message}); the connection is still here, intact`);
       }
     }
-    log(`no worker can take "${requestLine}"; answering 503 itself`);
-    socket.end('HTTP/1.1 503 Service Unavailable\r\ncontent-type: text/plain\r\nconnection: close\r\ncontent-length: 21\r\n\r\nno worker available\r\n');
+    log(`no worker can take "${requestLine}"; serving it here, on the connection that came back`);
+    serveLocally(socket, head);
   }
 
   // allowHalfOpen: a client may half-close right after its request (HTTP/1.0 style); Node must not
@@ -100,6 +118,10 @@ function createDispatcher({ channel, workers, log }) {
   return {
     server,
     handedTo,
+    /** Connections no worker could take, served by the dispatcher itself. */
+    get servedLocally() {
+      return servedLocally;
+    },
     /** Connects to every worker now, so that the first requests do not wait for it. */
     async connectAll() {
       const result = [];

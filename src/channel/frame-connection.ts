@@ -7,14 +7,24 @@
  * with: the kernel attaches them to the first byte of the sendmsg() and ends a read right after it.
  * So a descriptor belongs to the `socket` frame that starts inside the bytes it came with. One
  * that arrives anywhere else breaks the protocol; every descriptor not handed on is closed.
+ * Descriptors this process could not take in (the link's `descriptorsLost`) are bound the same
+ * way: the `socket` frame they belonged to is emitted with `{ descriptorsLost: true }`, so that the
+ * receiver can refuse that one hand-off and keep the connection.
  */
 import { EventEmitter } from 'node:events';
 import { SocketHandoffError } from '../errors';
 import { encodeFrame, FrameDecoder, FrameError } from './frame-codec';
 import type { ChannelLink, ReceivedDescriptor } from './transport';
 
+/** What a frame's 'message' event says besides the message and its descriptors. */
+export interface FrameFacts {
+  /** Descriptors sent with this socket frame could not be installed in this process. */
+  descriptorsLost: boolean;
+}
+
 interface PendingDescriptor {
-  descriptor: ReceivedDescriptor;
+  /** Undefined for a marker: descriptors sent with these bytes were lost on the way in. */
+  descriptor: ReceivedDescriptor | undefined;
   /** Stream offsets of the bytes it arrived with: [start, end). */
   start: number;
   end: number;
@@ -33,7 +43,7 @@ export class FrameConnection extends EventEmitter {
     this.link = link;
     this.#maxFrameSize = maxFrameSize;
     this.#decoder = new FrameDecoder(maxFrameSize);
-    link.on('data', (chunk: Buffer, descriptors?: ReceivedDescriptor[]) => this.#onData(chunk, descriptors));
+    link.on('data', (chunk: Buffer, descriptors?: ReceivedDescriptor[], descriptorsLost?: boolean) => this.#onData(chunk, descriptors, descriptorsLost === true));
     // A reset pipe is an ordinary way for a peer to go away; 'close' follows and says it.
     // A coded error from the link itself (e.g. truncated descriptors) is the peer breaking the protocol.
     link.on('error', (err: Error) => {
@@ -77,7 +87,7 @@ export class FrameConnection extends EventEmitter {
     this.link.destroy();
   }
 
-  #onData(chunk: Buffer, descriptors: ReceivedDescriptor[] = []): void {
+  #onData(chunk: Buffer, descriptors: ReceivedDescriptor[] = [], descriptorsLost = false): void {
     const start = this.#received;
     this.#received += chunk.length;
     if (this.#failed) {
@@ -85,6 +95,7 @@ export class FrameConnection extends EventEmitter {
       return;
     }
     for (const descriptor of descriptors) this.#descriptors.push({ descriptor, start, end: this.#received });
+    if (descriptorsLost) this.#descriptors.push({ descriptor: undefined, start, end: this.#received });
     let frames;
     try {
       frames = this.#decoder.pushFrames(chunk);
@@ -96,7 +107,8 @@ export class FrameConnection extends EventEmitter {
       if (this.link.destroyed || this.#failed) return;
       const own = this.#descriptorsOf(frame.start, frame.message.type === 'socket');
       if (own === undefined) return;
-      this.emit('message', frame.message, own);
+      const facts: FrameFacts = { descriptorsLost: own.lost };
+      this.emit('message', frame.message, own.descriptors, facts);
     }
   }
 
@@ -105,15 +117,17 @@ export class FrameConnection extends EventEmitter {
    * frames claim none (a descriptor's read may also hold the ends of earlier frames). Undefined
    * after a violation: a descriptor that came with bytes no socket frame starts in.
    */
-  #descriptorsOf(start: number, isSocketFrame: boolean): ReceivedDescriptor[] | undefined {
+  #descriptorsOf(start: number, isSocketFrame: boolean): { descriptors: ReceivedDescriptor[]; lost: boolean } | undefined {
     if (this.#descriptors.length > 0 && this.#descriptors[0].end <= start) {
       this.#fail(new FrameError('ERR_MALFORMED_FRAME', 'a descriptor arrived without a socket frame starting with it'));
       return undefined;
     }
-    const own: ReceivedDescriptor[] = [];
+    const own = { descriptors: [] as ReceivedDescriptor[], lost: false };
     if (!isSocketFrame) return own;
     while (this.#descriptors.length > 0 && this.#descriptors[0].start <= start) {
-      own.push((this.#descriptors.shift() as PendingDescriptor).descriptor);
+      const { descriptor } = this.#descriptors.shift() as PendingDescriptor;
+      if (descriptor === undefined) own.lost = true;
+      else own.descriptors.push(descriptor);
     }
     return own;
   }
@@ -126,6 +140,6 @@ export class FrameConnection extends EventEmitter {
   }
 
   #closeDescriptors(): void {
-    for (const pending of this.#descriptors.splice(0)) pending.descriptor.close();
+    for (const pending of this.#descriptors.splice(0)) pending.descriptor?.close();
   }
 }

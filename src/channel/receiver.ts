@@ -7,12 +7,12 @@
 import { randomBytes } from 'node:crypto';
 import { EventEmitter } from 'node:events';
 import * as net from 'node:net';
-import { invalidArgType, SocketHandoffError } from '../errors';
+import { invalidArgType, RESOURCE_SHORTAGE_CODES, SocketHandoffError } from '../errors';
 import { channelTransport } from '../platform';
 import type { SocketHandle } from '../socket-handle';
 import { debug } from './debug';
 import type { FrameError } from './frame-codec';
-import { FrameConnection } from './frame-connection';
+import { FrameConnection, type FrameFacts } from './frame-connection';
 import { checkSenderHello, checkSenderMessage, proofMatches, SUPPORTED_VERSIONS, type SocketMessage } from './messages';
 import { checkMaxFrameSize, checkName, checkOptionsObject, checkSecret, checkTimeout } from './options';
 import type { ChannelListener, ChannelPeer, HandoffTransport, ReceivedDescriptor } from './transport';
@@ -162,7 +162,7 @@ function serveSender(conn: FrameConnection, receiver: SocketReceiver, peer: Chan
     return;
   }
   conn.on('protocolError', (err: FrameError) => refuse(err));
-  conn.on('message', (msg: Record<string, unknown>, descriptors: ReceivedDescriptor[]) => {
+  conn.on('message', (msg: Record<string, unknown>, descriptors: ReceivedDescriptor[], facts: FrameFacts) => {
     try {
       if (senderPid === undefined) {
         const hello = checkSenderHello(msg);
@@ -181,7 +181,7 @@ function serveSender(conn: FrameConnection, receiver: SocketReceiver, peer: Chan
       }
       const message = checkSenderMessage(msg);
       if (message.type === 'socket') {
-        hold(message, descriptors, senderPid, conn, receiver, ctx, held);
+        hold(message, descriptors, facts, senderPid, conn, receiver, ctx, held);
         return;
       }
       const entry = held.get(message.id);
@@ -209,7 +209,16 @@ interface Held {
 
 
 /** Imports the socket and acknowledges it; it is adopted and given to onSocket only on commit. */
-function hold(msg: SocketMessage, descriptors: ReceivedDescriptor[], senderPid: number, conn: FrameConnection, receiver: SocketReceiver, ctx: ServeContext, held: Map<number, Held>): void {
+function hold(
+  msg: SocketMessage,
+  descriptors: ReceivedDescriptor[],
+  facts: FrameFacts,
+  senderPid: number,
+  conn: FrameConnection,
+  receiver: SocketReceiver,
+  ctx: ServeContext,
+  held: Map<number, Held>,
+): void {
   const nack = (err: SocketHandoffError) => {
     debug('receiver %d: hand-off %d from pid %d refused: %s %s', process.pid, msg.id, senderPid, err.code, err.message);
     conn.send({ type: 'nack', id: msg.id, code: err.code, message: err.message });
@@ -232,11 +241,22 @@ function hold(msg: SocketMessage, descriptors: ReceivedDescriptor[], senderPid: 
       return;
     }
   }
+  // This process is out of descriptors or handles: refuse this one hand-off, keep the channel.
+  // The sender gives the socket back; once descriptors are free, hand-offs succeed again.
+  if (facts.descriptorsLost) {
+    nack(new SocketHandoffError('ERR_RECEIVER_BUSY', 'the receiver could not take the descriptor in (MSG_CTRUNC: it is at its descriptor limit)'));
+    return;
+  }
   let handle: SocketHandle;
   try {
     handle = ctx.transport.detach(msg, descriptors);
   } catch (err) {
-    nack(err as SocketHandoffError);
+    const code = (err as SocketHandoffError).code;
+    if (RESOURCE_SHORTAGE_CODES.has(code)) {
+      nack(new SocketHandoffError('ERR_RECEIVER_BUSY', `the receiver is out of resources: ${(err as Error).message}`, { cause: err }));
+    } else {
+      nack(err as SocketHandoffError);
+    }
     return;
   }
   if (!handle.isStream) {

@@ -7,6 +7,7 @@
 import { EventEmitter } from 'node:events';
 import * as net from 'node:net';
 import { invalidArgType, invalidArgValue, SocketHandoffError } from '../errors';
+import { resyncReading, takeReadableBuffer } from '../node-internals';
 import { channelTransport } from '../platform';
 import { debug } from './debug';
 import { FrameConnection } from './frame-connection';
@@ -51,15 +52,6 @@ interface Pending {
   target: net.Socket | net.Server;
   keepOpen: boolean;
   timer: NodeJS.Timeout;
-}
-
-function takeBuffered(socket: net.Socket): Buffer {
-  const chunks: Buffer[] = [];
-  let chunk: Buffer | string | null;
-  while ((chunk = socket.read()) !== null) {
-    chunks.push(typeof chunk === 'string' ? Buffer.from(chunk, (socket.readableEncoding ?? 'utf8') as BufferEncoding) : chunk);
-  }
-  return Buffer.concat(chunks);
 }
 
 function headBytes(head: unknown): Buffer {
@@ -131,10 +123,12 @@ export class SocketSender extends EventEmitter {
     }
     const id = this.#nextId++;
     const { fields, descriptor, release } = this.#transport.attach(socket, this.receiverPid);
-    const buffered = socket instanceof net.Socket ? takeBuffered(socket) : Buffer.alloc(0);
+    const buffered = socket instanceof net.Socket ? takeReadableBuffer(socket) : Buffer.alloc(0);
+    // Gives the socket back as it was: its bytes in front, reading as before (paused stays paused).
     const restore = () => {
       if (buffered.length > 0 && socket instanceof net.Socket && !socket.destroyed) socket.unshift(buffered);
       release();
+      if (socket instanceof net.Socket) resyncReading(socket);
     };
     const allHead = Buffer.concat([head, buffered]);
     const message = {

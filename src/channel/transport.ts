@@ -19,7 +19,9 @@ export interface ReceivedDescriptor {
 
 /**
  * A connected byte stream between sender and receiver: a net.Socket over a named pipe on Windows.
- * Emits 'data' (chunk, descriptors?), 'error' and 'close'.
+ * Emits 'data' (chunk, descriptors?, descriptorsLost?), 'error' and 'close'. `descriptorsLost`
+ * says that descriptors sent with these bytes could not be installed in this process (Linux:
+ * MSG_CTRUNC at the descriptor limit).
  */
 export interface ChannelLink extends EventEmitter {
   readonly destroyed: boolean;

@@ -6,7 +6,13 @@
  *
  * Ownership: writeWithDescriptor() sends a copy of the descriptor, which the link closes once the
  * kernel has it (or when the link is destroyed). A descriptor received belongs to whoever the
- * 'data' listener gives it to; ones that arrive in a truncated message (MSG_CTRUNC) are closed here.
+ * 'data' listener gives it to.
+ *
+ * A truncated control message (MSG_CTRUNC) means one of two things. With every slot of the read
+ * filled, the peer attached more descriptors than one message may carry: that is the peer's
+ * fault, reported as 'error' ERR_DESCRIPTORS_TRUNCATED. With slots left over, the kernel could not
+ * install a descriptor in this process (its descriptor limit, EMFILE/ENFILE): that is this
+ * process's shortage, and the bytes are delivered as usual with `descriptorsLost` set.
  */
 import koffi from 'koffi';
 import { EventEmitter } from 'node:events';
@@ -217,7 +223,8 @@ export class UnixLink extends EventEmitter {
       }
       const descriptors = this.#takeDescriptors();
       const flags = this.#view.readInt32LE(MSGHDR.flags);
-      if (flags & MSG_CTRUNC) {
+      const truncated = (flags & MSG_CTRUNC) !== 0;
+      if (truncated && descriptors.length >= MAX_DESCRIPTORS_PER_READ) {
         for (const d of descriptors) d.close();
         const err = new SocketHandoffError(
           'ERR_DESCRIPTORS_TRUNCATED',
@@ -234,7 +241,8 @@ export class UnixLink extends EventEmitter {
         return;
       }
       const chunk = Buffer.from(this.#view.subarray(DATA_AT, DATA_AT + received));
-      this.emit('data', chunk, descriptors);
+      // Truncated with room to spare: the kernel could not install them here (see the top).
+      this.emit('data', chunk, descriptors, truncated);
     }
   }
 

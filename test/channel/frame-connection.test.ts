@@ -2,7 +2,7 @@
 import { EventEmitter } from 'node:events';
 import { encodeFrame } from '../../src/channel/frame-codec';
 import { SocketHandoffError } from '../../src/errors';
-import { FrameConnection } from '../../src/channel/frame-connection';
+import { FrameConnection, type FrameFacts } from '../../src/channel/frame-connection';
 import type { ReceivedDescriptor } from '../../src/channel/transport';
 
 class FakeLink extends EventEmitter {
@@ -39,9 +39,11 @@ function descriptor(fd: number): ReceivedDescriptor & { closed: boolean } {
 function setup() {
   const link = new FakeLink();
   const conn = new FrameConnection(link, 1024 * 1024);
-  const messages: { type: unknown; fds: number[] }[] = [];
+  const messages: { type: unknown; fds: number[]; lost?: true }[] = [];
   const errors: string[] = [];
-  conn.on('message', (m: Record<string, unknown>, ds: ReceivedDescriptor[]) => messages.push({ type: m.type, fds: ds.map((d) => d.fd) }));
+  conn.on('message', (m: Record<string, unknown>, ds: ReceivedDescriptor[], facts: FrameFacts) =>
+    messages.push({ type: m.type, fds: ds.map((d) => d.fd), ...(facts.descriptorsLost ? { lost: true as const } : {}) }),
+  );
   conn.on('protocolError', (err: { code: string }) => errors.push(err.code));
   return { link, conn, messages, errors };
 }
@@ -49,6 +51,37 @@ function setup() {
 const frame = (type: string) => encodeFrame({ type, id: 1 });
 
 describe('FrameConnection', () => {
+  it('marks the socket frame whose descriptors this process could not take in, and keeps the connection', () => {
+    const { link, messages, errors } = setup();
+    // Three reads: a frame whose descriptor was lost (MSG_CTRUNC with room to spare), then a whole
+    // commit and a socket frame whose descriptor arrived.
+    link.emit('data', frame('socket'), [], true);
+    link.emit('data', Buffer.concat([frame('commit'), frame('socket')]), [descriptor(9)], false);
+    expect(messages).toEqual([
+      { type: 'socket', fds: [], lost: true },
+      { type: 'commit', fds: [] },
+      { type: 'socket', fds: [9] },
+    ]);
+    expect(errors).toEqual([]);
+    expect(link.destroyed).toBe(false);
+  });
+
+  it('binds a lost-descriptor mark to the socket frame that starts in its read, not to an earlier whole frame', () => {
+    const { link, messages } = setup();
+    link.emit('data', Buffer.concat([frame('commit'), frame('socket')]), [], true);
+    expect(messages).toEqual([
+      { type: 'commit', fds: [] },
+      { type: 'socket', fds: [], lost: true },
+    ]);
+  });
+
+  it('takes a lost-descriptor mark in bytes where no socket frame starts as a protocol violation', () => {
+    const { link, errors } = setup();
+    link.emit('data', frame('commit'), [], true);
+    link.emit('data', frame('commit'));
+    expect(errors).toEqual(['ERR_MALFORMED_FRAME']);
+  });
+
   it('gives a descriptor to the socket frame that starts in the bytes it came with', () => {
     const { link, messages, errors } = setup();
     link.emit('data', Buffer.concat([frame('commit'), frame('socket')]), [descriptor(7)]);
