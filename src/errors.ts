@@ -37,7 +37,8 @@ export type SocketHandoffErrorCode =
   | 'ERR_FOREIGN_UID'
   | 'ERR_NO_DESCRIPTOR'
   | 'ERR_DESCRIPTORS_TRUNCATED'
-  | 'ERR_RECEIVER_BUSY';
+  | 'ERR_RECEIVER_BUSY'
+  | 'ERR_HANDOFF_LATE';
 
 /**
  * OS error codes that mean "out of descriptors, handles or buffers right now", not "this input is

@@ -70,7 +70,8 @@ export class FrameConnection extends EventEmitter {
     if (descriptor === undefined) {
       if (!this.open) return false;
       this.link.write(frame);
-      return true;
+      // A link that writes synchronously (Linux) is destroyed at once when the write fails.
+      return !this.link.destroyed;
     }
     if (!this.link.writeWithDescriptor) throw new SocketHandoffError('ERR_UNSUPPORTED_PLATFORM', 'this channel cannot carry descriptors');
     return this.link.writeWithDescriptor(frame, descriptor);

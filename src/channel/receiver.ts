@@ -13,7 +13,8 @@ import type { SocketHandle } from '../socket-handle';
 import { debug } from './debug';
 import type { FrameError } from './frame-codec';
 import { FrameConnection, type FrameFacts } from './frame-connection';
-import { checkSenderHello, checkSenderMessage, proofMatches, SUPPORTED_VERSIONS, type SocketMessage } from './messages';
+import { monotonicMicros } from './clock';
+import { checkSenderHello, checkSenderMessage, PROTOCOL_V2, proofMatches, supportedVersions, type SocketMessage } from './messages';
 import { checkMaxFrameSize, checkName, checkOptionsObject, checkSecret, checkTimeout } from './options';
 import type { ChannelListener, ChannelPeer, HandoffTransport, ReceivedDescriptor } from './transport';
 
@@ -133,7 +134,9 @@ interface ServeContext {
 
 function serveSender(conn: FrameConnection, receiver: SocketReceiver, peer: ChannelPeer, ctx: ServeContext): void {
   const nonce = randomBytes(16).toString('base64');
+  const offered = supportedVersions(ctx.transport.deliverOnReceipt);
   let senderPid: number | undefined;
+  let version = 0;
   const held = new Map<number, Held>();
   const refuse = (err: SocketHandoffError) => {
     debug('receiver %d: refusing sender %s: %s %s', process.pid, senderPid ?? '(before hello)', err.code, err.message);
@@ -165,7 +168,7 @@ function serveSender(conn: FrameConnection, receiver: SocketReceiver, peer: Chan
   conn.on('message', (msg: Record<string, unknown>, descriptors: ReceivedDescriptor[], facts: FrameFacts) => {
     try {
       if (senderPid === undefined) {
-        const hello = checkSenderHello(msg);
+        const hello = checkSenderHello(msg, offered);
         if (peer.pid !== undefined && hello.pid !== peer.pid) {
           // The pid is what tokens would be made for; a sender that lies about it is refused.
           throw new SocketHandoffError('ERR_PID_MISMATCH', `the sender says it is pid ${hello.pid}, the OS says ${peer.pid}`);
@@ -174,14 +177,15 @@ function serveSender(conn: FrameConnection, receiver: SocketReceiver, peer: Chan
           throw new SocketHandoffError('ERR_CHANNEL_AUTH', 'the sender does not know the secret');
         }
         senderPid = hello.pid;
+        version = hello.version;
         clearTimeout(timer);
         debug('receiver %d: sender pid %d connected (protocol %d)', process.pid, senderPid, hello.version);
         conn.send({ type: 'ready' });
         return;
       }
-      const message = checkSenderMessage(msg);
+      const message = checkSenderMessage(msg, version);
       if (message.type === 'socket') {
-        hold(message, descriptors, facts, senderPid, conn, receiver, ctx, held);
+        hold(message, descriptors, facts, senderPid, version, conn, receiver, ctx, held);
         return;
       }
       const entry = held.get(message.id);
@@ -196,7 +200,7 @@ function serveSender(conn: FrameConnection, receiver: SocketReceiver, peer: Chan
       for (const descriptor of descriptors) descriptor.close();
     }
   });
-  conn.send({ type: 'hello', role: 'receiver', versions: [...SUPPORTED_VERSIONS], pid: process.pid, nonce, secret: ctx.secret !== undefined });
+  conn.send({ type: 'hello', role: 'receiver', versions: offered, pid: process.pid, nonce, secret: ctx.secret !== undefined });
 }
 
 /** A socket imported and acknowledged, waiting for the sender's commit (or abort). */
@@ -208,12 +212,17 @@ interface Held {
 }
 
 
-/** Imports the socket and acknowledges it; it is adopted and given to onSocket only on commit. */
+/**
+ * Imports the socket and acknowledges it. Version 1: it is adopted and given to onSocket only on
+ * commit. Version 2: it is adopted at once if the ack reached the kernel before the frame's
+ * deadline; otherwise the receiver says `held` and waits for commit or abort as in version 1.
+ */
 function hold(
   msg: SocketMessage,
   descriptors: ReceivedDescriptor[],
   facts: FrameFacts,
   senderPid: number,
+  version: number,
   conn: FrameConnection,
   receiver: SocketReceiver,
   ctx: ServeContext,
@@ -241,6 +250,11 @@ function hold(
       return;
     }
   }
+  // Version 2: the sender has already given this one up (and served it, or sent it elsewhere).
+  if (version >= PROTOCOL_V2 && monotonicMicros() >= (msg.deadline as number)) {
+    nack(new SocketHandoffError('ERR_HANDOFF_LATE', `hand-off ${msg.id} arrived after its deadline; the sender has taken it back`));
+    return;
+  }
   // This process is out of descriptors or handles: refuse this one hand-off, keep the channel.
   // The sender gives the socket back; once descriptors are free, hand-offs succeed again.
   if (facts.descriptorsLost) {
@@ -265,9 +279,25 @@ function hold(
     return;
   }
   const head = msg.head ? Buffer.from(msg.head, 'base64') : undefined;
-  held.set(msg.id, { handle, head, halfOpen: msg.halfOpen === true, info });
-  conn.send({ type: 'ack', id: msg.id });
-  debug('receiver %d: hand-off %d from pid %d imported and acknowledged; waiting for commit', process.pid, msg.id, senderPid);
+  const entry: Held = { handle, head, halfOpen: msg.halfOpen === true, info };
+  if (!conn.send({ type: 'ack', id: msg.id })) {
+    release(entry, 'the channel closed before the ack');
+    return;
+  }
+  if (version >= PROTOCOL_V2) {
+    // The clock is read after the write: an ack in the kernel before the deadline is one the
+    // sender reads before it gives up (it drains the channel at its deadline), so both ends agree.
+    if (conn.link.writableLength === 0 && monotonicMicros() < (msg.deadline as number)) {
+      deliver(entry, receiver, ctx);
+      return;
+    }
+    held.set(msg.id, entry);
+    conn.send({ type: 'held', id: msg.id });
+    if (debug.enabled) debug('receiver %d: hand-off %d from pid %d acknowledged at its deadline; held until commit or abort', process.pid, msg.id, senderPid);
+    return;
+  }
+  held.set(msg.id, entry);
+  if (debug.enabled) debug('receiver %d: hand-off %d from pid %d imported and acknowledged; waiting for commit', process.pid, msg.id, senderPid);
 }
 
 /** The sender committed: adopt the socket (head first) and hand it to the application. */
@@ -282,7 +312,7 @@ function deliver(entry: Held, receiver: SocketReceiver, ctx: ServeContext): void
     return;
   }
   if (socket instanceof net.Socket && entry.head) socket.unshift(entry.head);
-  debug('receiver %d: hand-off %d from pid %d committed and adopted', process.pid, entry.info.id, entry.info.pid);
+  if (debug.enabled) debug('receiver %d: hand-off %d from pid %d adopted', process.pid, entry.info.id, entry.info.pid);
   try {
     ctx.onSocket(socket, entry.info);
   } catch (err) {

@@ -11,7 +11,8 @@ import { resyncReading, takeReadableBuffer } from '../node-internals';
 import { channelTransport } from '../platform';
 import { debug } from './debug';
 import { FrameConnection } from './frame-connection';
-import { checkReceiverHello, checkReceiverReply, PROTOCOL_VERSION, secretProof, type ReceiverHello } from './messages';
+import { monotonicMicros } from './clock';
+import { checkReceiverHello, checkReceiverReply, chooseVersion, PROTOCOL_V2, secretProof, supportedVersions, type ReceiverHello } from './messages';
 import { checkMaxFrameSize, checkName, checkOptionsObject, checkSecret, checkTimeout } from './options';
 import type { HandoffTransport } from './transport';
 
@@ -51,11 +52,14 @@ interface Pending {
   restore: () => void;
   target: net.Socket | net.Server;
   keepOpen: boolean;
-  timer: NodeJS.Timeout;
+  /** When this send gives up, in microseconds on the shared monotonic clock (clock.ts). */
+  deadline: number;
 }
 
+const EMPTY = Buffer.alloc(0);
+
 function headBytes(head: unknown): Buffer {
-  if (head === undefined) return Buffer.alloc(0);
+  if (head === undefined) return EMPTY;
   if (typeof head === 'string') return Buffer.from(head, 'utf8');
   if (head instanceof Uint8Array) return Buffer.from(head.buffer, head.byteOffset, head.byteLength);
   throw invalidArgType('options.head', 'a Buffer, a Uint8Array or a string', head);
@@ -65,17 +69,26 @@ function headBytes(head: unknown): Buffer {
 export class SocketSender extends EventEmitter {
   /** The receiver's pid, learnt in the handshake. */
   readonly receiverPid: number;
+  /** The protocol version in use on this channel (docs/protocol.md): 2 on Linux, 1 on Windows or with a version-1 peer. */
+  readonly protocolVersion: number;
   readonly #connection: FrameConnection;
   readonly #transport: HandoffTransport;
   readonly #ackTimeout: number;
+  /** In send order, so deadlines ascend: the first entry is always the next to expire. */
   readonly #pending = new Map<number, Pending>();
+  /** Hand-offs this side gave up on (and aborted) whose answer has not come yet. */
+  readonly #aborted = new Set<number>();
+  /** One timer for every pending send, armed for the earliest deadline. */
+  #timer: NodeJS.Timeout | undefined;
   #nextId = 1;
   #closed: SocketHandoffError | undefined;
+  #draining = false;
 
   /** @internal use openSender() */
-  constructor(connection: FrameConnection, transport: HandoffTransport, hello: ReceiverHello, ackTimeout: number) {
+  constructor(connection: FrameConnection, transport: HandoffTransport, hello: ReceiverHello, ackTimeout: number, version: number) {
     super();
     this.receiverPid = hello.pid;
+    this.protocolVersion = version;
     this.#connection = connection;
     this.#transport = transport;
     this.#ackTimeout = ackTimeout;
@@ -94,8 +107,10 @@ export class SocketSender extends EventEmitter {
   /**
    * Hands `socket` (a connected net.Socket or a listening net.Server) to the receiver.
    * Resolves once the receiver adopted it; this process's copy is then closed unless `keepOpen`.
-   * On failure the socket stays open and usable here, with its buffered bytes put back.
-   * @throws (rejects) `ERR_CHANNEL_CLOSED`, `ERR_HANDOFF_REFUSED`, `ERR_HANDOFF_TIMEOUT`, `ERR_RECEIVER_GONE`,
+   * On failure the socket is given back as it was before the call (paused or flowing, every byte
+   * still readable), so the caller can serve it or send it elsewhere.
+   * @throws (rejects) `ERR_CHANNEL_CLOSED`, `ERR_HANDOFF_REFUSED` (`err.reason`: the receiver's code, e.g.
+   *   `ERR_HANDOFF_DECLINED`, `ERR_RECEIVER_BUSY`), `ERR_HANDOFF_TIMEOUT`, `ERR_RECEIVER_GONE`,
    *   `ERR_FRAME_TOO_LARGE`, the argument codes, and every exportSocket() code.
    * @example await sender.send(socket, { head: requestHead, meta: { route: '/chat' } });
    */
@@ -109,7 +124,8 @@ export class SocketSender extends EventEmitter {
 
   #send(socket: net.Socket | net.Server, options: SendOptions): Promise<SendResult> {
     if (this.#closed) throw new SocketHandoffError('ERR_CHANNEL_CLOSED', `send(): this sender is closed (${this.#closed.message})`);
-    if (!(socket instanceof net.Socket) && !(socket instanceof net.Server)) {
+    const isSocket = socket instanceof net.Socket;
+    if (!isSocket && !(socket instanceof net.Server)) {
       throw invalidArgType('socket', 'a net.Socket or a net.Server', socket);
     }
     const opts = checkOptionsObject(options) as SendOptions;
@@ -123,22 +139,24 @@ export class SocketSender extends EventEmitter {
     }
     const id = this.#nextId++;
     const { fields, descriptor, release } = this.#transport.attach(socket, this.receiverPid);
-    const buffered = socket instanceof net.Socket ? takeReadableBuffer(socket) : Buffer.alloc(0);
+    const buffered = isSocket ? takeReadableBuffer(socket) : EMPTY;
     // Gives the socket back as it was: its bytes in front, reading as before (paused stays paused).
     const restore = () => {
-      if (buffered.length > 0 && socket instanceof net.Socket && !socket.destroyed) socket.unshift(buffered);
+      if (buffered.length > 0 && isSocket && !socket.destroyed) socket.unshift(buffered);
       release();
-      if (socket instanceof net.Socket) resyncReading(socket);
+      if (isSocket) resyncReading(socket);
     };
-    const allHead = Buffer.concat([head, buffered]);
+    const allHead = buffered.length === 0 ? head : Buffer.concat([head, buffered]);
+    const deadline = monotonicMicros() + this.#ackTimeout * 1000;
     const message = {
       type: 'socket',
       id,
-      kind: socket instanceof net.Server ? 'server' : 'socket',
+      kind: isSocket ? 'socket' : 'server',
       ...fields,
       head: allHead.length ? allHead.toString('base64') : undefined,
       meta,
-      halfOpen: socket instanceof net.Socket ? socket.allowHalfOpen : undefined,
+      halfOpen: isSocket ? socket.allowHalfOpen : undefined,
+      deadline: this.protocolVersion >= PROTOCOL_V2 ? deadline : undefined,
     };
     try {
       this.#connection.send(message, descriptor);
@@ -146,10 +164,10 @@ export class SocketSender extends EventEmitter {
       restore();
       throw err;
     }
-    debug('sender %d: hand-off %d to pid %d sent (%d head bytes, %d of them buffered)', process.pid, id, this.receiverPid, allHead.length, buffered.length);
+    if (debug.enabled) debug('sender %d: hand-off %d to pid %d sent (%d head bytes, %d of them buffered)', process.pid, id, this.receiverPid, allHead.length, buffered.length);
     return new Promise<SendResult>((resolve, reject) => {
-      const timer = setTimeout(() => this.#onTimeout(id), this.#ackTimeout);
-      this.#pending.set(id, { resolve, reject, restore, target: socket, keepOpen: opts.keepOpen === true, timer });
+      this.#pending.set(id, { resolve, reject, restore, target: socket, keepOpen: opts.keepOpen === true, deadline });
+      if (this.#timer === undefined) this.#armTimer();
     });
   }
 
@@ -165,7 +183,7 @@ export class SocketSender extends EventEmitter {
   #onMessage(raw: Record<string, unknown>): void {
     let msg;
     try {
-      msg = checkReceiverReply(raw);
+      msg = checkReceiverReply(raw, this.protocolVersion);
     } catch (err) {
       this.#shutDown(err as SocketHandoffError);
       return;
@@ -174,26 +192,38 @@ export class SocketSender extends EventEmitter {
       this.#shutDown(new SocketHandoffError(msg.code, `the receiver (pid ${this.receiverPid}) closed the channel: ${msg.message}`));
       return;
     }
+    if (msg.type === 'held') {
+      // Version 2: the receiver's ack may have come after our deadline, so it waits for our word.
+      // If we gave this hand-off up, our abort is already on its way; otherwise the send succeeded.
+      if (!this.#aborted.delete(msg.id)) this.#connection.send({ type: 'commit', id: msg.id });
+      return;
+    }
     if (msg.type !== 'ack' && msg.type !== 'nack') return;
     const pending = this.#pending.get(msg.id);
-    if (!pending) return; // answer to a hand-off already aborted (timed out): the receiver drops it
+    if (!pending) {
+      // The answer to a hand-off already aborted (timed out): the receiver drops it on our abort.
+      // In version 2 an ack for it is followed by `held`, which settles it.
+      if (msg.type === 'nack' || this.protocolVersion < PROTOCOL_V2) this.#aborted.delete(msg.id);
+      return;
+    }
     this.#pending.delete(msg.id);
-    clearTimeout(pending.timer);
+    if (this.#pending.size === 0) this.#disarmTimer();
     if (msg.type === 'nack') {
-      debug('sender %d: hand-off %d refused by pid %d: %s', process.pid, msg.id, this.receiverPid, msg.code);
+      if (debug.enabled) debug('sender %d: hand-off %d refused by pid %d: %s', process.pid, msg.id, this.receiverPid, msg.code);
       pending.restore();
       const err = new SocketHandoffError('ERR_HANDOFF_REFUSED', `the receiver (pid ${this.receiverPid}) refused the socket: ${msg.code}: ${msg.message}`);
       pending.reject(Object.assign(err, { reason: msg.code }));
       return;
     }
-    // Commit before letting go: the receiver adopts the socket only when it reads this, so a
-    // hand-off this side gave up on (abort, timeout, closed channel) is never used there.
-    if (!this.#connection.send({ type: 'commit', id: msg.id })) {
+    // Version 1 commits before letting go: the receiver adopts the socket only when it reads this,
+    // so a hand-off this side gave up on (abort, timeout, closed channel) is never used there.
+    // Version 2 needs no commit: an ack that reached us before the deadline is final (docs/protocol.md).
+    if (this.protocolVersion < PROTOCOL_V2 && !this.#connection.send({ type: 'commit', id: msg.id })) {
       pending.restore();
       pending.reject(new SocketHandoffError('ERR_RECEIVER_GONE', `the receiver (pid ${this.receiverPid}) went away before hand-off ${msg.id} was committed`));
       return;
     }
-    debug('sender %d: hand-off %d acknowledged by pid %d and committed', process.pid, msg.id, this.receiverPid);
+    if (debug.enabled) debug('sender %d: hand-off %d acknowledged by pid %d', process.pid, msg.id, this.receiverPid);
     if (!pending.keepOpen) {
       // destroy(), not end(): shutdown would end the connection for the receiver too.
       if (pending.target instanceof net.Socket) pending.target.destroy();
@@ -202,26 +232,59 @@ export class SocketSender extends EventEmitter {
     pending.resolve({ id: msg.id, receiverPid: this.receiverPid });
   }
 
-  #onTimeout(id: number): void {
-    const pending = this.#pending.get(id);
-    if (!pending) return;
-    this.#pending.delete(id);
-    // The receiver may still acknowledge later; the abort makes it drop its copy instead.
-    this.#connection.send({ type: 'abort', id });
-    debug('sender %d: hand-off %d to pid %d timed out; aborted', process.pid, id, this.receiverPid);
-    pending.restore();
-    pending.reject(new SocketHandoffError('ERR_HANDOFF_TIMEOUT', `the receiver (pid ${this.receiverPid}) did not answer hand-off ${id} within ${this.#ackTimeout} ms`));
+  #armTimer(): void {
+    const first = this.#pending.values().next();
+    if (first.done) return;
+    const waitMs = Math.max(0, Math.ceil((first.value.deadline - monotonicMicros()) / 1000));
+    this.#timer = setTimeout(() => this.#onDeadline(), waitMs);
+  }
+
+  #disarmTimer(): void {
+    if (this.#timer === undefined) return;
+    clearTimeout(this.#timer);
+    this.#timer = undefined;
+  }
+
+  /**
+   * The earliest deadline passed. First read what the receiver has already written (an ack sent
+   * before the deadline must count), then give up on every send whose deadline has passed.
+   */
+  #onDeadline(): void {
+    this.#timer = undefined;
+    // The clock first: an ack written after the read below was written after `now`, so the
+    // receiver, which reads the clock after writing, sees its deadline passed and holds it.
+    const now = monotonicMicros();
+    this.#connection.link.readNow?.();
+    for (const [id, pending] of this.#pending) {
+      if (pending.deadline > now) break;
+      this.#pending.delete(id);
+      this.#aborted.add(id);
+      // The receiver may still acknowledge later; the abort makes it drop its copy instead.
+      this.#connection.send({ type: 'abort', id });
+      if (debug.enabled) debug('sender %d: hand-off %d to pid %d timed out; aborted', process.pid, id, this.receiverPid);
+      pending.restore();
+      pending.reject(new SocketHandoffError('ERR_HANDOFF_TIMEOUT', `the receiver (pid ${this.receiverPid}) did not answer hand-off ${id} within ${this.#ackTimeout} ms`));
+    }
+    if (!this.#closed && this.#timer === undefined) this.#armTimer();
   }
 
   #shutDown(reason: SocketHandoffError): void {
+    if (!this.#closed && !this.#draining) {
+      // Acks already written to us count, and none can be written after this (the peer's write
+      // fails), so a socket given back below was never adopted there.
+      this.#draining = true;
+      this.#connection.link.drain?.();
+      this.#draining = false;
+    }
     const first = !this.#closed;
     if (first) {
       this.#closed = reason;
       debug('sender %d: channel to pid %d closed: %s', process.pid, this.receiverPid, reason.code);
       this.#connection.destroy();
     }
+    this.#disarmTimer();
+    this.#aborted.clear();
     for (const pending of this.#pending.values()) {
-      clearTimeout(pending.timer);
       pending.restore();
       pending.reject(reason);
     }
@@ -254,18 +317,26 @@ export async function openSender(name: string, options?: SenderOptions): Promise
   const link = await transport.connect(endpoint, connectTimeout);
   const connection = new FrameConnection(link, maxFrameSize);
   try {
-    const hello = await handshake(connection, endpoint, secret, connectTimeout);
-    debug('sender %d: connected to receiver pid %d on %s', process.pid, hello.pid, endpoint);
-    return new SocketSender(connection, transport, hello, ackTimeout);
+    const speaks = supportedVersions(transport.deliverOnReceipt);
+    const { hello, version } = await handshake(connection, endpoint, secret, connectTimeout, speaks);
+    debug('sender %d: connected to receiver pid %d on %s (protocol %d)', process.pid, hello.pid, endpoint, version);
+    return new SocketSender(connection, transport, hello, ackTimeout, version);
   } catch (err) {
     connection.destroy();
     throw err;
   }
 }
 
-function handshake(connection: FrameConnection, endpoint: string, secret: string | undefined, timeout: number): Promise<ReceiverHello> {
+function handshake(
+  connection: FrameConnection,
+  endpoint: string,
+  secret: string | undefined,
+  timeout: number,
+  speaks: readonly number[],
+): Promise<{ hello: ReceiverHello; version: number }> {
   return new Promise((resolve, reject) => {
     let hello: ReceiverHello | undefined;
+    let version = 0;
     const done = (err?: Error) => {
       clearTimeout(timer);
       connection.removeAllListeners('message');
@@ -273,7 +344,7 @@ function handshake(connection: FrameConnection, endpoint: string, secret: string
       connection.removeListener('close', onClose);
       connection.removeListener('transportError', onTransportError);
       if (err) reject(err);
-      else resolve(hello as ReceiverHello);
+      else resolve({ hello: hello as ReceiverHello, version });
     };
     const timer = setTimeout(
       () => done(new SocketHandoffError('ERR_HANDSHAKE_TIMEOUT', `no handshake from a receiver on ${endpoint} within ${timeout} ms`)),
@@ -288,14 +359,15 @@ function handshake(connection: FrameConnection, endpoint: string, secret: string
     connection.on('message', (msg: Record<string, unknown>) => {
       try {
         if (hello === undefined) {
-          hello = checkReceiverHello(msg);
+          hello = checkReceiverHello(msg, speaks);
+          version = chooseVersion(hello.versions, speaks);
           if (hello.secret && secret === undefined) {
             throw new SocketHandoffError('ERR_CHANNEL_AUTH', `the receiver on ${endpoint} requires a secret; pass options.secret`);
           }
           connection.send({
             type: 'hello',
             role: 'sender',
-            version: PROTOCOL_VERSION,
+            version,
             pid: process.pid,
             ...(hello.secret && secret !== undefined ? { proof: secretProof(secret, hello.nonce) } : {}),
           });

@@ -27,6 +27,12 @@ export interface ChannelLink extends EventEmitter {
   readonly destroyed: boolean;
   readonly writable: boolean;
   readonly closed: boolean;
+  /** Bytes written that the OS has not taken yet (0: all of it is on its way to the peer). */
+  readonly writableLength: number;
+  /** Only where the transport can: reads now, synchronously, what the peer has already written. */
+  readNow?(): void;
+  /** Only where the transport can: stops the peer writing more, then reads synchronously what it wrote. */
+  drain?(): void;
   write(data: Buffer): boolean;
   /** Only on transports that carry descriptors: a copy of `fd` rides with the first byte of `data`. */
   writeWithDescriptor?(data: Buffer, fd: number): boolean;
@@ -48,6 +54,12 @@ export interface ChannelListener {
 }
 
 export interface HandoffTransport {
+  /**
+   * True where protocol 2 is offered: the link can read synchronously (readNow) what the peer
+   * wrote, and writes reach the peer's queue synchronously, so a deadline on the shared clock
+   * decides every hand-off one way on both ends (docs/protocol.md).
+   */
+  readonly deliverOnReceipt: boolean;
   /** The address of the channel called `name` (a named pipe path on Windows, a socket path on Linux). */
   endpoint(name: string): string;
   /**

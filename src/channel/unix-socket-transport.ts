@@ -31,6 +31,7 @@ function descriptorOf(target: net.Socket | net.Server): { fd: number; hold: () =
 
 export const unixSocketTransport: HandoffTransport = {
   endpoint: channelPath,
+  deliverOnReceipt: true,
 
   async listen(endpoint, onConnection, onError) {
     requireMainThread();

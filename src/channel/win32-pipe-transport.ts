@@ -13,6 +13,10 @@ import type { ChannelPeer, HandoffTransport } from './transport';
 const PIPE_PREFIX = /^\\\\[.?]\\pipe\\/i;
 
 export const win32PipeTransport: HandoffTransport = {
+  // A named pipe read by libuv cannot be drained synchronously from JS, so a sender could not see
+  // at its deadline an ack already in the pipe: the two-phase protocol 1 only.
+  deliverOnReceipt: false,
+
   endpoint(name) {
     if (PIPE_PREFIX.test(name)) return name;
     if (name.length > 200 || /[\\/:*?"<>|\0]/.test(name)) {

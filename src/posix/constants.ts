@@ -41,5 +41,6 @@ export const UCRED_SIZE = 12;
 export const UV_POLL = 8;
 export const UV_READABLE = 1;
 export const UV_WRITABLE = 2;
+export const SHUT_RD = 0;
 export const SHUT_WR = 1;
 export const SO_REUSEADDR = 2;

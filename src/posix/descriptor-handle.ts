@@ -2,12 +2,13 @@
  * A received descriptor as a SocketHandle: what kind of socket it is (read from the kernel), and
  * how Node adopts it, through the public `fd` options of net.Socket and server.listen().
  */
+import koffi from 'koffi';
 import * as net from 'node:net';
 import { SocketHandoffError } from '../errors';
 import { HandoverServer } from '../handover-server';
 import { SocketHandle, type SocketHandleOps } from '../socket-handle';
 import { AF_INET, AF_INET6, SO_ACCEPTCONN, SO_DOMAIN, SO_PROTOCOL, SO_TYPE, SOL_SOCKET } from './constants';
-import { close, getsockopt } from './libc';
+import { close, getsockoptAt } from './libc';
 import { lastErrno, posixError } from './posix-error';
 
 /** close(), as a PosixError on failure. */
@@ -27,10 +28,24 @@ const ops: SocketHandleOps = {
   adoptHandoverServer: (handle) => new HandoverServer(handle, false),
 };
 
+/** Native memory for intOption, allocated once: an int value at 0 and its socklen_t length at 4. */
+let optionBlock: { view: Buffer; value: number; length: number } | undefined;
+
+function block(): { view: Buffer; value: number; length: number } {
+  if (optionBlock === undefined) {
+    const memory = koffi.alloc('uint8_t', 8);
+    const address = Number(koffi.address(memory));
+    optionBlock = { view: Buffer.from(koffi.view(memory, 8)), value: address, length: address + 4 };
+  }
+  return optionBlock;
+}
+
+/** An int SOL_SOCKET option. Runs once per option per received descriptor, so it reuses one native block. */
 function intOption(fd: number, name: number, what: string): number {
-  const value = Buffer.alloc(4);
-  if (getsockopt(fd, SOL_SOCKET, name, value, [4]) !== 0) throw posixError('getsockopt', lastErrno(), what);
-  return value.readInt32LE(0);
+  const b = block();
+  b.view.writeUInt32LE(4, 4);
+  if (getsockoptAt(fd, SOL_SOCKET, name, b.value, b.length) !== 0) throw posixError('getsockopt', lastErrno(), what);
+  return b.view.readInt32LE(0);
 }
 
 /**

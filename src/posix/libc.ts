@@ -21,6 +21,10 @@ export const close = bind<(fd: number) => number>('int close(int fd)');
 export const getsockopt = bind<(fd: number, level: number, name: number, value: Buffer, len: number[]) => number>(
   'int getsockopt(int fd, int level, int name, _Out_ uint8_t *value, _Inout_ uint32_t *len)',
 );
+/** getsockopt with both pointers as addresses into native memory the caller reuses (no marshalling per call). */
+export const getsockoptAt = bind<(fd: number, level: number, name: number, value: Address, len: Address) => number>(
+  'int getsockopt(int fd, int level, int name, uintptr_t value, uintptr_t len)',
+);
 export const fcntl = bind<(fd: number, cmd: number, ...rest: unknown[]) => number>('int fcntl(int fd, int cmd, ...)');
 export const flock = bind<(fd: number, operation: number) => number>('int flock(int fd, int operation)');
 export const shutdown = bind<(fd: number, how: number) => number>('int shutdown(int fd, int how)');

@@ -28,6 +28,7 @@ import {
   MSG_NOSIGNAL,
   MSGHDR,
   SCM_RIGHTS,
+  SHUT_RD,
   SHUT_WR,
   SOL_SOCKET,
   UV_READABLE,
@@ -62,6 +63,10 @@ export class UnixLink extends EventEmitter {
   readonly #memory: unknown;
   readonly #view: Buffer;
   readonly #base: bigint;
+  /** What #setMessage copies in first: the msghdr pointing at the iovec, the iovec at the data. */
+  readonly #template: Buffer;
+  /** The control buffer's address, as the 8 bytes a msghdr holds. */
+  readonly #controlPointer: Buffer;
   readonly #poll: PollWatcher;
   readonly #queue: Outgoing[] = [];
   #events = 0;
@@ -77,6 +82,13 @@ export class UnixLink extends EventEmitter {
     this.#memory = koffi.alloc('uint8_t', BLOCK_SIZE);
     this.#base = koffi.address(this.#memory);
     this.#view = Buffer.from(koffi.view(this.#memory, BLOCK_SIZE));
+    // Built once, so each sendmsg/recvmsg writes two lengths instead of a msghdr of BigInts.
+    this.#template = Buffer.alloc(IOVEC_AT + 16);
+    this.#template.writeBigUInt64LE(this.#base + BigInt(IOVEC_AT), MSGHDR.iov);
+    this.#template.writeBigUInt64LE(1n, MSGHDR.iovlen);
+    this.#template.writeBigUInt64LE(this.#base + BigInt(DATA_AT), IOVEC_AT);
+    this.#controlPointer = Buffer.alloc(8);
+    this.#controlPointer.writeBigUInt64LE(this.#base + BigInt(CONTROL_AT));
     try {
       this.#poll = new PollWatcher(fd, (status, events) => this.#onPoll(status, events));
       this.#watch(UV_READABLE);
@@ -104,16 +116,81 @@ export class UnixLink extends EventEmitter {
     return this.#enqueue(data, undefined);
   }
 
+  /** Bytes written but not yet taken by the kernel (0: everything written so far is in the peer's queue). */
+  get writableLength(): number {
+    let n = 0;
+    for (const entry of this.#queue) n += entry.data.length - entry.sent;
+    return n;
+  }
+
   /**
-   * Writes `data` with a copy of `fd` attached to its first byte. The copy is made now, so the
-   * caller may close `fd` whenever it likes; the link closes the copy once the kernel has it.
-   * @throws PosixError if the copy cannot be made (e.g. EMFILE, EBADF)
+   * Writes `data` with `fd` attached to its first byte. When nothing is queued, it goes out now and
+   * the kernel takes its own reference during the call. Otherwise a copy is queued, which the
+   * link closes once the kernel has it; either way the caller may close `fd` as soon as this returns.
+   * @throws PosixError if a copy is needed and cannot be made (e.g. EMFILE, EBADF)
    */
   writeWithDescriptor(data: Buffer, fd: number): boolean {
     if (!this.writable) return false;
+    if (this.#queue.length === 0) {
+      const entry: Outgoing = { data, sent: 0, fd };
+      const errno = this.#sendOne(entry);
+      if (errno === 0) {
+        // The descriptor went with the first byte; anything left is plain bytes.
+        if (entry.sent < data.length) this.#queue.push({ data, sent: entry.sent, fd: undefined });
+        this.#flush();
+        return !this.#destroyed;
+      }
+      if (errno !== EAGAIN) {
+        this.destroy(posixError('sendmsg', errno));
+        return false;
+      }
+    }
     const copy = fcntl(fd, F_DUPFD_CLOEXEC, 'int', 0);
     if (copy < 0) throw posixError('fcntl', lastErrno(), 'F_DUPFD_CLOEXEC');
     return this.#enqueue(data, copy);
+  }
+
+  /**
+   * Reads now whatever the peer has already written, without waiting for the poll watcher:
+   * 'data' is emitted synchronously for it. Used where a decision must see every byte already
+   * sent (a sender at its deadline, docs/protocol.md).
+   */
+  readNow(): void {
+    if (!this.#destroyed) this.#read();
+  }
+
+  /**
+   * Stops the peer from writing any more (shutdown SHUT_RD: its next write fails with EPIPE), then
+   * reads synchronously what it wrote before. After this, every byte the peer managed to write has
+   * been seen here: a sender that closes uses it so that no ack is left unread (docs/protocol.md).
+   */
+  drain(): void {
+    if (this.#destroyed) return;
+    shutdown(this.fd, SHUT_RD);
+    this.#read();
+  }
+
+  /** One sendmsg of `entry`'s unsent bytes (its descriptor attached, if any). 0, or the errno (EINTR retried). */
+  #sendOne(entry: Outgoing): number {
+    const length = Math.min(entry.data.length - entry.sent, DATA_SIZE);
+    entry.data.copy(this.#view, DATA_AT, entry.sent, entry.sent + length);
+    this.#setMessage(length, entry.fd === undefined ? 0 : CMSG_HEADER_SIZE + 8);
+    if (entry.fd !== undefined) {
+      this.#view.writeUInt32LE(CMSG_HEADER_SIZE + 4, CONTROL_AT);
+      this.#view.writeUInt32LE(0, CONTROL_AT + 4);
+      this.#view.writeInt32LE(SOL_SOCKET, CONTROL_AT + 8);
+      this.#view.writeInt32LE(SCM_RIGHTS, CONTROL_AT + 12);
+      this.#view.writeInt32LE(entry.fd, CONTROL_AT + CMSG_HEADER_SIZE);
+    }
+    for (;;) {
+      const sent = Number(sendmsg(this.fd, this.#base, MSG_NOSIGNAL | MSG_DONTWAIT));
+      if (sent >= 0) {
+        entry.sent += sent;
+        return 0;
+      }
+      const errno = lastErrno();
+      if (errno !== EINTR) return errno;
+    }
   }
 
   /** Writes `data` (if any), then shuts the sending side once everything is out. */
@@ -174,23 +251,12 @@ export class UnixLink extends EventEmitter {
   #flush(): void {
     while (this.#queue.length > 0 && !this.#destroyed) {
       const entry = this.#queue[0];
-      const length = Math.min(entry.data.length - entry.sent, DATA_SIZE);
-      entry.data.copy(this.#view, DATA_AT, entry.sent, entry.sent + length);
-      this.#setMessage(length, entry.fd === undefined ? 0 : CMSG_HEADER_SIZE + 8);
-      if (entry.fd !== undefined) {
-        this.#view.writeBigUInt64LE(BigInt(CMSG_HEADER_SIZE + 4), CONTROL_AT);
-        this.#view.writeInt32LE(SOL_SOCKET, CONTROL_AT + 8);
-        this.#view.writeInt32LE(SCM_RIGHTS, CONTROL_AT + 12);
-        this.#view.writeInt32LE(entry.fd, CONTROL_AT + CMSG_HEADER_SIZE);
+      const errno = this.#sendOne(entry);
+      if (errno === EAGAIN) {
+        this.#watch(UV_READABLE | UV_WRITABLE);
+        return;
       }
-      const sent = Number(sendmsg(this.fd, this.#base, MSG_NOSIGNAL | MSG_DONTWAIT));
-      if (sent < 0) {
-        const errno = lastErrno();
-        if (errno === EINTR) continue;
-        if (errno === EAGAIN) {
-          this.#watch(UV_READABLE | UV_WRITABLE);
-          return;
-        }
+      if (errno !== 0) {
         this.destroy(posixError('sendmsg', errno));
         return;
       }
@@ -199,7 +265,6 @@ export class UnixLink extends EventEmitter {
         close(entry.fd);
         entry.fd = undefined;
       }
-      entry.sent += sent;
       if (entry.sent === entry.data.length) this.#queue.shift();
     }
     if (this.#destroyed) return;
@@ -249,16 +314,12 @@ export class UnixLink extends EventEmitter {
   /** Points the msghdr at one iovec of `length` data bytes and `controlLength` control bytes. */
   #setMessage(length: number, controlLength: number): void {
     const v = this.#view;
-    v.fill(0, 0, MSGHDR.size);
-    v.writeBigUInt64LE(this.#base + BigInt(IOVEC_AT), MSGHDR.iov);
-    v.writeBigUInt64LE(1n, MSGHDR.iovlen);
+    this.#template.copy(v, 0);
     if (controlLength > 0) {
-      v.fill(0, CONTROL_AT, CONTROL_AT + CONTROL_SIZE);
-      v.writeBigUInt64LE(this.#base + BigInt(CONTROL_AT), MSGHDR.control);
-      v.writeBigUInt64LE(BigInt(controlLength), MSGHDR.controllen);
+      this.#controlPointer.copy(v, MSGHDR.control);
+      v.writeUInt32LE(controlLength, MSGHDR.controllen);
     }
-    v.writeBigUInt64LE(this.#base + BigInt(DATA_AT), IOVEC_AT);
-    v.writeBigUInt64LE(BigInt(length), IOVEC_AT + 8);
+    v.writeUInt32LE(length, IOVEC_AT + 8);
   }
 
   /** The descriptors of every SCM_RIGHTS message in the control buffer just received. */

@@ -59,9 +59,9 @@ describe('frame parser fuzz', () => {
         const messages = [...decoder.push(bytes.subarray(0, cut)), ...decoder.push(bytes.subarray(cut))];
         for (const msg of messages) {
           // What the receiver (hello, then socket) and the sender (replies) would apply.
-          try { checkSenderHello(msg); } catch (e) { if (!(e instanceof FrameError)) throw e; }
-          try { checkSocketMessage(msg); } catch (e) { if (!(e instanceof FrameError)) throw e; }
-          try { checkReceiverReply(msg); } catch (e) { if (!(e instanceof FrameError)) throw e; }
+          try { checkSenderHello(msg, [1, 2]); } catch (e) { if (!(e instanceof FrameError)) throw e; }
+          try { checkSocketMessage(msg, 2); } catch (e) { if (!(e instanceof FrameError)) throw e; }
+          try { checkReceiverReply(msg, 2); } catch (e) { if (!(e instanceof FrameError)) throw e; }
         }
         outcome = messages.length ? 'parsed' : 'incomplete';
       } catch (err) {

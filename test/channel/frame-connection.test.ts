@@ -9,6 +9,7 @@ class FakeLink extends EventEmitter {
   destroyed = false;
   writable = true;
   closed = false;
+  writableLength = 0;
   written: Buffer[] = [];
   write(data: Buffer): boolean {
     this.written.push(data);

@@ -1,0 +1,244 @@
+/**
+ * Protocol versions end to end on the Linux transport (src/channel/sender.ts, receiver.ts,
+ * messages.ts): version-1 peers written from the version-1 docs keep working with a Node side that
+ * speaks 2, both ways; and version 2's own rules: delivery on receipt, a late frame refused with
+ * ERR_HANDOFF_LATE, `held` answered with commit or abort. Peers here write raw frames.
+ */
+import * as fs from 'node:fs';
+import * as net from 'node:net';
+import * as os from 'node:os';
+import * as path from 'node:path';
+import { monotonicMicros } from '../../src/channel/clock';
+import { encodeFrame, FrameDecoder } from '../../src/channel/frame-codec';
+import { openReceiver, type SocketReceiver } from '../../src/channel/receiver';
+import { openSender } from '../../src/channel/sender';
+import { connectUnix } from '../../src/posix/unix-connect';
+import type { UnixLink } from '../../src/posix/unix-link';
+import { openDescriptors, sendWithDescriptors } from '../support/send-descriptors';
+
+const linux = process.platform === 'linux' ? describe : describe.skip;
+
+type Frame = Record<string, unknown>;
+
+/** Frames in from a byte stream, waited for one at a time (undefined once it closed). */
+function frameReader(stream: NodeJS.EventEmitter) {
+  const decoder = new FrameDecoder();
+  const got: Frame[] = [];
+  let waiter: (() => void) | undefined;
+  let closed = false;
+  stream.on('data', (chunk: Buffer) => {
+    got.push(...decoder.push(chunk));
+    waiter?.();
+  });
+  stream.on('close', () => {
+    closed = true;
+    waiter?.();
+  });
+  const next = async (ms = 2000): Promise<Frame | undefined> => {
+    const until = Date.now() + ms;
+    while (got.length === 0 && !closed && Date.now() < until) {
+      await new Promise<void>((resolve) => {
+        waiter = resolve;
+        setTimeout(resolve, 20);
+      });
+    }
+    return got.shift();
+  };
+  return { next };
+}
+
+/** A raw sender speaking `version`. */
+async function rawSender(endpoint: string, version: number) {
+  const link: UnixLink = await connectUnix(endpoint, 1000);
+  const reader = frameReader(link);
+  const hello = await reader.next();
+  link.write(encodeFrame({ type: 'hello', role: 'sender', version, pid: process.pid }));
+  expect(await reader.next()).toEqual({ type: 'ready' });
+  return { link, hello, next: reader.next };
+}
+
+/** A connected TCP pair: `client` is ours, `accepted` is what gets handed off. */
+async function tcpPair() {
+  const server = net.createServer({ pauseOnConnect: true });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const acceptedP = new Promise<net.Socket>((resolve) => server.once('connection', resolve));
+  const client = net.connect((server.address() as net.AddressInfo).port, '127.0.0.1');
+  const accepted = await acceptedP;
+  server.close();
+  const answer = () =>
+    new Promise<string>((resolve) => {
+      let out = '';
+      client.on('data', (d) => (out += d));
+      client.on('close', () => resolve(out));
+    });
+  return { client, accepted, answer };
+}
+
+const fdOf = (socket: net.Socket) => (socket as unknown as { _handle: { fd: number } })._handle.fd;
+
+linux('protocol versions on the Linux transport', () => {
+  let dir: string;
+  let receiver: SocketReceiver;
+  const adopted: number[] = [];
+
+  beforeAll(async () => {
+    dir = fs.mkdtempSync(path.join(os.tmpdir(), 'versions-test-'));
+    receiver = await openReceiver(path.join(dir, 'chan.sock'), (socket, info) => {
+      adopted.push(info.id);
+      (socket as net.Socket).end(`adopted ${info.id}\n`);
+    });
+  });
+
+  afterAll(async () => {
+    await receiver.close();
+    fs.rmSync(dir, { recursive: true, force: true });
+  });
+
+  it('a Node receiver offers versions 1 and 2, and serves a version-1 sender the version-1 way (ack, commit, adopt)', async () => {
+    const peer = await rawSender(receiver.endpoint, 1);
+    expect(peer.hello).toMatchObject({ type: 'hello', role: 'receiver', versions: [1, 2] });
+    const { accepted, answer } = await tcpPair();
+    sendWithDescriptors(peer.link.fd, encodeFrame({ type: 'socket', id: 1, kind: 'socket' }), [fdOf(accepted)]);
+    expect(await peer.next()).toEqual({ type: 'ack', id: 1 });
+    // Not adopted before the commit.
+    await new Promise((resolve) => setTimeout(resolve, 100));
+    expect(adopted).not.toContain(1);
+    peer.link.write(encodeFrame({ type: 'commit', id: 1 }));
+    accepted.destroy();
+    expect(await answer()).toBe('adopted 1\n');
+    peer.link.destroy();
+  });
+
+  it('version 2: adopts on receipt, with no commit, when the ack beats the deadline', async () => {
+    const peer = await rawSender(receiver.endpoint, 2);
+    const { accepted, answer } = await tcpPair();
+    sendWithDescriptors(peer.link.fd, encodeFrame({ type: 'socket', id: 7, kind: 'socket', deadline: monotonicMicros() + 5_000_000 }), [fdOf(accepted)]);
+    expect(await peer.next()).toEqual({ type: 'ack', id: 7 });
+    accepted.destroy();
+    expect(await answer()).toBe('adopted 7\n');
+    expect(await peer.next(200)).toBeUndefined(); // no `held`
+    peer.link.destroy();
+  });
+
+  it('version 2: a frame read after its deadline is refused with ERR_HANDOFF_LATE and its descriptor closed', async () => {
+    const peer = await rawSender(receiver.endpoint, 2);
+    const { client, accepted } = await tcpPair();
+    const before = openDescriptors();
+    sendWithDescriptors(peer.link.fd, encodeFrame({ type: 'socket', id: 8, kind: 'socket', deadline: monotonicMicros() - 1 }), [fdOf(accepted)]);
+    expect(await peer.next()).toMatchObject({ type: 'nack', id: 8, code: 'ERR_HANDOFF_LATE' });
+    expect(openDescriptors()).toBe(before);
+    expect(adopted).not.toContain(8);
+    client.destroy();
+    accepted.destroy();
+    peer.link.destroy();
+  });
+
+  it('version 2: a socket frame without a deadline breaks the protocol', async () => {
+    const peer = await rawSender(receiver.endpoint, 2);
+    const { client, accepted } = await tcpPair();
+    sendWithDescriptors(peer.link.fd, encodeFrame({ type: 'socket', id: 9, kind: 'socket' }), [fdOf(accepted)]);
+    expect(await peer.next()).toMatchObject({ type: 'error', code: 'ERR_MALFORMED_FRAME' });
+    client.destroy();
+    accepted.destroy();
+  });
+});
+
+linux('a Node sender against raw receivers', () => {
+  let dir: string;
+  beforeAll(() => (dir = fs.mkdtempSync(path.join(os.tmpdir(), 'versions-sender-'))));
+  afterAll(() => fs.rmSync(dir, { recursive: true, force: true }));
+
+  /** A raw receiver offering `versions`; plain reads close the descriptors that come (they are copies). */
+  async function rawReceiver(versions: number[]) {
+    const endpoint = path.join(dir, `r${versions.join('')}-${Math.random().toString(36).slice(2)}.sock`);
+    let resolveConn: (value: { socket: net.Socket; next: (ms?: number) => Promise<Frame | undefined> }) => void;
+    const conn = new Promise<{ socket: net.Socket; next: (ms?: number) => Promise<Frame | undefined> }>((resolve) => (resolveConn = resolve));
+    const server = net.createServer((socket) => {
+      const reader = frameReader(socket);
+      socket.write(encodeFrame({ type: 'hello', role: 'receiver', versions, pid: process.pid, nonce: 'n', secret: false }));
+      void reader.next().then((hello) => {
+        expect(hello).toMatchObject({ type: 'hello', role: 'sender' });
+        socket.write(encodeFrame({ type: 'ready' }));
+        resolveConn({ socket, next: reader.next });
+      });
+    });
+    await new Promise<void>((resolve) => server.listen(endpoint, resolve));
+    return { endpoint, server, conn };
+  }
+
+  it('speaks version 1 to a version-1 receiver: no deadline, and a commit after the ack', async () => {
+    const raw = await rawReceiver([1]);
+    const sender = await openSender(raw.endpoint);
+    expect(sender.protocolVersion).toBe(1);
+    const { socket, next } = await raw.conn;
+    const { client, accepted } = await tcpPair();
+    const sent = sender.send(accepted);
+    const frame = await next();
+    expect(frame).toMatchObject({ type: 'socket', id: 1, kind: 'socket' });
+    expect(frame).not.toHaveProperty('deadline');
+    socket.write(encodeFrame({ type: 'ack', id: 1 }));
+    await expect(sent).resolves.toEqual({ id: 1, receiverPid: process.pid });
+    expect(await next()).toEqual({ type: 'commit', id: 1 });
+    client.destroy();
+    await sender.close();
+    raw.server.close();
+  });
+
+  it('speaks version 2 to a receiver that offers it: a deadline, no commit, and `held` answered with commit', async () => {
+    const raw = await rawReceiver([1, 2]);
+    const sender = await openSender(raw.endpoint, { ackTimeout: 5000 });
+    expect(sender.protocolVersion).toBe(2);
+    const { socket, next } = await raw.conn;
+    const { client, accepted } = await tcpPair();
+    const sent = sender.send(accepted);
+    const frame = (await next()) as Frame;
+    expect(frame).toMatchObject({ type: 'socket', id: 1 });
+    expect(frame.deadline as number).toBeGreaterThan(monotonicMicros());
+    expect(frame.deadline as number).toBeLessThanOrEqual(monotonicMicros() + 5_000_000);
+    socket.write(encodeFrame({ type: 'ack', id: 1 }));
+    await expect(sent).resolves.toEqual({ id: 1, receiverPid: process.pid });
+    expect(accepted.destroyed).toBe(true);
+    expect(await next(200)).toBeUndefined(); // no commit
+    socket.write(encodeFrame({ type: 'held', id: 1 }));
+    expect(await next()).toEqual({ type: 'commit', id: 1 });
+    client.destroy();
+    await sender.close();
+    raw.server.close();
+  });
+
+  it('version 2: past its deadline the sender aborts, gives the socket back, and answers a late `held` with nothing more', async () => {
+    const raw = await rawReceiver([1, 2]);
+    const sender = await openSender(raw.endpoint, { ackTimeout: 150 });
+    const { socket, next } = await raw.conn;
+    const { client, accepted } = await tcpPair();
+    const sent = sender.send(accepted);
+    expect(await next()).toMatchObject({ type: 'socket', id: 1 });
+    await expect(sent).rejects.toEqual(expect.objectContaining({ code: 'ERR_HANDOFF_TIMEOUT' }));
+    expect(accepted.destroyed).toBe(false);
+    expect(await next()).toEqual({ type: 'abort', id: 1 });
+    socket.write(encodeFrame({ type: 'ack', id: 1 }));
+    socket.write(encodeFrame({ type: 'held', id: 1 }));
+    expect(await next(200)).toBeUndefined(); // the abort already said it: no commit
+    client.destroy();
+    accepted.destroy();
+    await sender.close();
+    raw.server.close();
+  });
+
+  it('version 2: an ack already waiting in the channel at the deadline counts, even if the event loop was too busy to read it', async () => {
+    const raw = await rawReceiver([1, 2]);
+    const sender = await openSender(raw.endpoint, { ackTimeout: 100 });
+    const { socket, next } = await raw.conn;
+    const { client, accepted } = await tcpPair();
+    const sent = sender.send(accepted);
+    expect(await next()).toMatchObject({ type: 'socket', id: 1 });
+    socket.write(encodeFrame({ type: 'ack', id: 1 }));
+    // Block this process past the deadline: the ack sits unread in the channel until the timer's drain.
+    const until = Date.now() + 300;
+    while (Date.now() < until);
+    await expect(sent).resolves.toEqual({ id: 1, receiverPid: process.pid });
+    client.destroy();
+    await sender.close();
+    raw.server.close();
+  });
+});
