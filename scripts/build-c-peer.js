@@ -25,7 +25,7 @@ const COMPILERS = process.platform === 'win32' ? ['x86_64-w64-mingw32-gcc', 'gcc
 /** The full path of `command` on PATH (with PATHEXT's extensions on Windows), or undefined. */
 function onPath(command, env = process.env) {
   if (path.isAbsolute(command)) return fs.existsSync(command) ? command : undefined;
-  const extensions = process.platform === 'win32' ? ['', ...(env.PATHEXT || '.EXE;.CMD;.BAT;.COM').split(';').filter(Boolean)] : [''];
+  const extensions = process.platform === 'win32' ? ['', ...(env.PATHEXT || '.EXE;.CMD;.BAT;.COM').split(';').filter(Boolean).map((ext) => ext.toLowerCase())] : [''];
   for (const dir of (env.PATH || env.Path || '').split(path.delimiter).filter(Boolean)) {
     for (const ext of extensions) {
       const candidate = path.join(dir, command + ext);
