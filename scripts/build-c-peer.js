@@ -69,7 +69,13 @@ function buildCPeer({ env = process.env } = {}) {
     const output = `${err.stdout || ''}${err.stderr || ''}`.trim();
     throw new Error(`build-c-peer: ${cc} failed (${err.code || `exit ${err.status}`})${output ? `:\n${output}` : ''}`, { cause: err });
   }
-  fs.renameSync(temporary, OUTPUT);
+  try {
+    fs.renameSync(temporary, OUTPUT);
+  } catch (err) {
+    // Windows refuses to replace an .exe that is running: a parallel build published it first.
+    fs.rmSync(temporary, { force: true });
+    if (!isUpToDate()) throw err;
+  }
   return OUTPUT;
 }
 
