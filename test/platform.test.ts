@@ -1,6 +1,7 @@
 /** Importing the package must never load koffi's Windows bindings (or ws2_32) off Windows, nor libc before the channel is used. */
 import { execFileSync } from 'node:child_process';
 import * as path from 'node:path';
+import { describeOffWindows, itOnLinux } from './support/platform';
 
 const dist = path.resolve(__dirname, '..', 'dist');
 
@@ -18,7 +19,7 @@ function loadedAfter(script: string): { modules: string[]; result: unknown } {
   return JSON.parse(out);
 }
 
-(process.platform === 'win32' ? describe.skip : describe)('platform selection off Windows', () => {
+describeOffWindows('platform selection', 'a Windows build of Node takes the Winsock path', () => {
   it('loads neither koffi nor the win32 (nor the posix) modules on import', () => {
     expect(loadedAfter('').modules).toEqual([]);
   });
@@ -31,7 +32,7 @@ function loadedAfter(script: string): { modules: string[]; result: unknown } {
     expect(modules).toEqual([]);
   });
 
-  (process.platform === 'linux' ? it : it.skip)('loads the POSIX channel, and still no win32 module, once a receiver opens', () => {
+  itOnLinux('loads the POSIX channel, and still no win32 module, once a receiver opens', 'the POSIX channel', () => {
     const out = execFileSync(
       process.execPath,
       [

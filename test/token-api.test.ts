@@ -2,8 +2,8 @@
 import * as net from 'node:net';
 import { exportSocket, importSocket } from '../src/token-api';
 import { encodeProtocolInfo } from '../src/token-codec';
+import { describeOffWindows, ON_LINUX } from './support/platform';
 
-const offWindows = process.platform !== 'win32';
 const validToken = encodeProtocolInfo(Buffer.alloc(628));
 
 describe('exportSocket arguments', () => {
@@ -78,7 +78,7 @@ describe('importSocket arguments', () => {
   });
 });
 
-(offWindows ? describe : describe.skip)('off Windows', () => {
+describeOffWindows('without Winsock', 'a Windows build of Node has Winsock', () => {
   it('exportSocket fails with ERR_UNSUPPORTED_PLATFORM and says what to use instead', async () => {
     const server = net.createServer();
     await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
@@ -86,7 +86,7 @@ describe('importSocket arguments', () => {
       expect(() => exportSocket(server, process.pid)).toThrow(
         expect.objectContaining({
           code: 'ERR_UNSUPPORTED_PLATFORM',
-          message: expect.stringMatching(process.platform === 'linux' ? /the channel \(openReceiver\(\)\/openSender\(\)/ : /child_process\.send/),
+          message: expect.stringMatching(ON_LINUX ? /the channel \(openReceiver\(\)\/openSender\(\)/ : /child_process\.send/),
         }),
       );
       expect(() => exportSocket(99n, process.pid)).toThrow(expect.objectContaining({ code: 'ERR_UNSUPPORTED_PLATFORM' }));

@@ -3,6 +3,7 @@ import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { openReceiver } from '../../src/channel/receiver';
+import { itElsewhere, itOnLinux } from '../support/platform';
 
 const coded = (code: string) => expect.objectContaining({ code });
 const noop = () => undefined;
@@ -19,7 +20,7 @@ describe('openReceiver', () => {
     await expect(openReceiver('x', noop, null as never)).rejects.toEqual(coded('ERR_INVALID_ARG_TYPE'));
   });
 
-  (process.platform === 'linux' ? it : it.skip)('listens on a 0600 socket in a private runtime folder, once per name, and removes it on close', async () => {
+  itOnLinux('listens on a 0600 socket in a private runtime folder, once per name, and removes it on close', 'Unix socket files', async () => {
     const name = `receiver-test-${process.pid}`;
     const receiver = await openReceiver(name, noop);
     try {
@@ -34,7 +35,7 @@ describe('openReceiver', () => {
     expect(fs.existsSync(receiver.endpoint)).toBe(false);
   });
 
-  (process.platform === 'linux' ? it : it.skip)('takes an absolute path, and refuses to replace a file that is not a socket', async () => {
+  itOnLinux('takes an absolute path, and refuses to replace a file that is not a socket', 'Unix socket files', async () => {
     const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'receiver-test-'));
     const file = path.join(dir, 'not-a-socket');
     fs.writeFileSync(file, 'keep me');
@@ -49,7 +50,7 @@ describe('openReceiver', () => {
     fs.rmSync(dir, { recursive: true });
   });
 
-  (process.platform === 'linux' || process.platform === 'win32' ? it.skip : it)('says what to use instead elsewhere', async () => {
+  itElsewhere('says what to use instead', 'Linux and Windows have the channel', async () => {
     await expect(openReceiver('x', noop)).rejects.toEqual(
       expect.objectContaining({ code: 'ERR_UNSUPPORTED_PLATFORM', message: expect.stringMatching(/child_process\.send/) }),
     );

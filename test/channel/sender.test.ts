@@ -1,5 +1,6 @@
 /** openSender's argument checks, and a channel nobody listens on (the hand-offs themselves run in test/cross-process). */
 import { openSender } from '../../src/channel/sender';
+import { itElsewhere, itOnLinux } from '../support/platform';
 
 const coded = (code: string) => expect.objectContaining({ code });
 
@@ -20,19 +21,19 @@ describe('openSender', () => {
     await expect(openSender('x', options)).rejects.toEqual(expect.objectContaining({ code: 'ERR_INVALID_ARG_VALUE', message: expect.stringMatching(message) }));
   });
 
-  (process.platform === 'linux' ? it : it.skip)('rejects with ERR_CHANNEL_UNAVAILABLE when no receiver listens', async () => {
+  itOnLinux('rejects with ERR_CHANNEL_UNAVAILABLE when no receiver listens', 'Unix socket files', async () => {
     await expect(openSender(`nobody-listens-${process.pid}`)).rejects.toEqual(coded('ERR_CHANNEL_UNAVAILABLE'));
     await expect(openSender('/nonexistent-dir/chan.sock')).rejects.toEqual(
       expect.objectContaining({ code: 'ERR_CHANNEL_UNAVAILABLE', cause: expect.objectContaining({ code: 'ENOENT', syscall: 'connect' }) }),
     );
   });
 
-  (process.platform === 'linux' ? it : it.skip)('rejects names that are neither simple nor absolute paths', async () => {
+  itOnLinux('rejects names that are neither simple nor absolute paths', 'Unix socket paths', async () => {
     await expect(openSender('../escape')).rejects.toEqual(coded('ERR_INVALID_ARG_VALUE'));
     await expect(openSender(`/tmp/${'x'.repeat(120)}`)).rejects.toEqual(coded('ERR_INVALID_ARG_VALUE'));
   });
 
-  (process.platform === 'linux' || process.platform === 'win32' ? it.skip : it)('says what to use instead elsewhere', async () => {
+  itElsewhere('says what to use instead', 'Linux and Windows have the channel', async () => {
     await expect(openSender('x')).rejects.toEqual(expect.objectContaining({ code: 'ERR_UNSUPPORTED_PLATFORM', message: expect.stringMatching(/SCM_RIGHTS/) }));
   });
 });

@@ -14,8 +14,7 @@ import { openSender } from '../../src/channel/sender';
 import { connectUnix } from '../../src/posix/unix-connect';
 import type { UnixLink } from '../../src/posix/unix-link';
 import { openDescriptors, sendWithDescriptors } from '../support/send-descriptors';
-
-const linux = process.platform === 'linux' ? describe : describe.skip;
+import { describeOnLinux } from '../support/platform';
 
 /** A raw peer: does the handshake, then writes what the test says and collects the answers. */
 async function rawPeer(endpoint: string) {
@@ -43,7 +42,7 @@ async function rawPeer(endpoint: string) {
 
 const socketFrame = (id: number) => encodeFrame({ type: 'socket', id, kind: 'socket' });
 
-linux('unix socket transport', () => {
+describeOnLinux('unix socket transport', 'Unix sockets with SCM_RIGHTS', () => {
   let dir: string;
   let receiver: SocketReceiver;
   const adopted: net.Socket[] = [];

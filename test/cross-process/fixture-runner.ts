@@ -1,26 +1,31 @@
 /**
- * The one helper that starts the Node.js process of a cross-process test: Windows Node natively on
- * Windows or through scripts/win-node (Wine) elsewhere; or, for the Linux channel, this machine's
- * own Node ('linux') or another Linux line through scripts/linux-node ('linux-22', 'linux-24').
- * Fixtures print `RESULT <json>` last.
+ * The one helper that starts the Node.js process of a cross-process test: Windows Node as a child of
+ * jest when jest runs on a Windows build of Node (on Windows, or itself under Wine), else through
+ * scripts/win-node (Wine); or, for the Linux channel, this machine's own Node ('linux') or another
+ * Linux line through scripts/linux-node ('linux-22', 'linux-24'). Fixtures print `RESULT <json>` last.
+ * Which of these is the case comes from test/support/platform.js, never from the platform name alone.
  */
 import { spawn } from 'node:child_process';
 import * as path from 'node:path';
+import { ON_LINUX, ON_REAL_WINDOWS, WINDOWS_NODE } from '../support/platform';
 
 export const REPO = path.resolve(__dirname, '..', '..');
 export const FIXTURES = path.join(__dirname, 'fixtures');
 
-/** True only on real Windows; rules that Wine does not enforce are asserted only here. */
-export const ON_REAL_WINDOWS = process.platform === 'win32';
+/**
+ * Windows Node lines the cross-process tests run on. When jest itself runs on a Windows build of
+ * Node (on Windows, or under Wine), that Node is the one tested and fixtures start as its children.
+ */
+export const NODE_LINES: string[] = WINDOWS_NODE ? [process.versions.node.split('.')[0]] : ['20', '22'];
 
-/** Windows Node lines the cross-process tests run on. On Windows, the Node running jest is the one tested. */
-export const NODE_LINES: string[] = ON_REAL_WINDOWS ? [process.versions.node.split('.')[0]] : ['20', '22'];
+/** The Windows fixtures run under Wine unless jest runs on real Windows (scripts/win-node uses Wine off Windows). */
+export const FIXTURES_UNDER_WINE = !ON_REAL_WINDOWS;
 
 const SYSTEM_MAJOR = process.versions.node.split('.')[0];
 
 /** Linux Node lines for the channel: this machine's Node ('linux'), and 22 and 24 from scripts/linux-node. */
 const LINUX_LINES: { label: string; line: string }[] =
-  process.platform !== 'linux'
+  !ON_LINUX
     ? []
     : [
         { label: `Linux Node ${SYSTEM_MAJOR} (native)`, line: 'linux' },
@@ -29,7 +34,7 @@ const LINUX_LINES: { label: string; line: string }[] =
 
 /** Where the channel tests run: every Windows line, plus every Linux line natively on Linux. */
 export const CHANNEL_RUNTIMES: { label: string; line: string }[] = [
-  ...NODE_LINES.map((line) => ({ label: `Windows Node ${line}${ON_REAL_WINDOWS ? '' : ' (Wine)'}`, line })),
+  ...NODE_LINES.map((line) => ({ label: `Windows Node ${line}${FIXTURES_UNDER_WINE ? ' (Wine)' : ''}`, line })),
   ...LINUX_LINES,
 ];
 
@@ -47,7 +52,7 @@ export interface FixtureRun<T> {
 export function runFixture<T = Record<string, unknown>>(fixture: string, args: string[] = [], nodeLine = '20'): Promise<FixtureRun<T>> {
   const script = path.join(FIXTURES, fixture);
   let child;
-  if (ON_REAL_WINDOWS || nodeLine === 'linux') child = spawn(process.execPath, [script, ...args], { cwd: REPO });
+  if (WINDOWS_NODE || nodeLine === 'linux') child = spawn(process.execPath, [script, ...args], { cwd: REPO });
   else if (nodeLine.startsWith('linux-')) {
     child = spawn('bash', [path.join(REPO, 'scripts', 'linux-node'), script, ...args], {
       cwd: REPO,

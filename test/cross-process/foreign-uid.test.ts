@@ -13,9 +13,9 @@ import * as path from 'node:path';
 import { openReceiver, type SocketReceiver } from '../../src/channel/receiver';
 import { openSender } from '../../src/channel/sender';
 import { REPO } from './fixture-runner';
+import { describeOnLinux } from '../support/platform';
 
 const NOBODY = 65534;
-const linux = process.platform === 'linux' ? describe : describe.skip;
 
 /** A world-readable copy of the built package and koffi, which `nobody` can load. */
 function packageCopy(root: string): string {
@@ -55,7 +55,7 @@ function asNobody(root: string, mode: string, endpoint: string) {
   return { child, next };
 }
 
-linux('channel between users', () => {
+describeOnLinux('channel between users', 'uids and SO_PEERCRED', () => {
   let root: string;
   let receiver: SocketReceiver;
   const clientErrors: { code: string; pid?: number }[] = [];

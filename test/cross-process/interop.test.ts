@@ -1,16 +1,18 @@
 /**
  * Interop with peers in other languages (issue: PHP, Python, .NET, C): a C program written from
- * the SDK documentation (fixtures/c-peer/c-peer.c, built with mingw-w64 by scripts/build-c-peer)
+ * the SDK documentation (fixtures/c-peer/c-peer.c, built with mingw-w64 by scripts/build-c-peer.js)
  * runs next to Windows Node (under Wine off Windows) and speaks PHP's file-mapping format,
  * Python's share()/fromshare() bytes and the hand-off channel's protocol.
  */
-import { execFileSync } from 'node:child_process';
-import * as path from 'node:path';
-import { NODE_LINES, REPO, runFixture } from './fixture-runner';
+import { NODE_LINES, runFixture } from './fixture-runner';
+
+// Plain JavaScript, shared with scripts/build-c-peer: it calls the compiler directly, no shell.
+const { buildCPeer } = require('../../scripts/build-c-peer.js') as { buildCPeer: () => string };
 
 beforeAll(() => {
-  // Fails (never skips) without mingw-w64: .ci/run installs gcc-mingw-w64-x86-64.
-  execFileSync('bash', [path.join(REPO, 'scripts', 'build-c-peer')], { stdio: 'pipe' });
+  // Fails (never skips) without mingw-w64 and without an up-to-date peer: .ci/run installs
+  // gcc-mingw-w64-x86-64, and builds the peer on Linux before jest runs under Wine (no compiler there).
+  buildCPeer();
 }, 120000);
 
 describe.each(NODE_LINES)('interop with a C peer, Windows Node %s', (line) => {

@@ -11,10 +11,9 @@ import {
   socket_wsaprotocol_info_import,
   socket_wsaprotocol_info_release,
 } from '../../src/php';
+import { describeOffWindows } from '../support/platform';
 
 const coded = (code: string) => expect.objectContaining({ code });
-const offWindows = process.platform === 'win32' ? describe.skip : describe;
-
 describe('socket-handoff/php', () => {
   it('is the package\'s "./php" entry', () => {
     const pkg = require('../../package.json');
@@ -35,7 +34,7 @@ describe('socket-handoff/php', () => {
     expect(socket_strerror(987654)).toMatch(/987654|unknown/i);
   });
 
-  offWindows('off Windows', () => {
+  describeOffWindows('without Winsock', 'a Windows build of Node has Winsock', () => {
     it('refuses with ERR_UNSUPPORTED_PLATFORM, after the argument checks', () => {
       expect(() => socket_wsaprotocol_info_import('php_wsa_for_0')).toThrow(coded('ERR_UNSUPPORTED_PLATFORM'));
       expect(() => socket_wsaprotocol_info_export(5n, 1234)).toThrow(coded('ERR_UNSUPPORTED_PLATFORM'));

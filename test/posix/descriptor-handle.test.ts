@@ -7,13 +7,13 @@ import { descriptorHandle } from '../../src/posix/descriptor-handle';
 import { F_DUPFD_CLOEXEC } from '../../src/posix/constants';
 import { fcntl } from '../../src/posix/libc';
 import { openDescriptors } from '../support/send-descriptors';
+import { describeOnLinux } from '../support/platform';
 
-const linux = process.platform === 'linux' ? describe : describe.skip;
 const copyOf = (fd: number) => fcntl(fd, F_DUPFD_CLOEXEC, 'int', 0);
 const received = (fd: number) => ({ take: () => fd });
 const fdOf = (target: net.Socket | net.Server) => (target as unknown as { _handle: { fd: number } })._handle.fd;
 
-linux('descriptorHandle', () => {
+describeOnLinux('descriptorHandle', 'libc descriptors', () => {
   let server: net.Server;
   let client: net.Socket;
   let accepted: net.Socket;

@@ -1,8 +1,7 @@
 /** HandoverServer on Linux: a listener made with libc, accepted by the package, closed without loss. */
 import * as net from 'node:net';
 import { HandoverServer } from '../../src/handover-server';
-
-const linux = process.platform === 'linux' ? describe : describe.skip;
+import { describeOnLinux } from '../support/platform';
 
 const get = (port: number) =>
   new Promise<string>((resolve) => {
@@ -13,7 +12,7 @@ const get = (port: number) =>
     c.on('error', (err: NodeJS.ErrnoException) => resolve(`error ${err.code}`));
   });
 
-linux('HandoverServer on Linux', () => {
+describeOnLinux('HandoverServer on Linux', 'a listener made with libc', () => {
   it('listens on IPv4 and IPv6, serves connections as net.Sockets, and closes like a net.Server', async () => {
     const v4 = HandoverServer.listen({ port: 0, host: '127.0.0.1' }, (s) => s.end('v4\n'));
     const v6 = HandoverServer.listen({ port: 0, host: '::1' }, (s) => s.end('v6\n'));

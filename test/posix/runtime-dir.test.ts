@@ -3,10 +3,11 @@ import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { channelPath, checkPrivateDirectory, ensurePrivateDirectory, runtimeDirectory } from '../../src/posix/runtime-dir';
+import { describeOnLinux } from '../support/platform';
 
 const coded = (code: string) => expect.objectContaining({ code });
 
-describe('runtime-dir', () => {
+describeOnLinux('runtime-dir', 'POSIX paths, modes and uids', () => {
   const saved = process.env.XDG_RUNTIME_DIR;
   afterEach(() => {
     if (saved === undefined) delete process.env.XDG_RUNTIME_DIR;

@@ -9,11 +9,11 @@ import type { UnixLink } from '../../src/posix/unix-link';
 import { UnixListener } from '../../src/posix/unix-listener';
 import type { ReceivedDescriptor } from '../../src/posix/received-descriptor';
 import { openDescriptors } from '../support/send-descriptors';
+import { describeOnLinux } from '../support/platform';
 
-const linux = process.platform === 'linux' ? describe : describe.skip;
 const sha = (b: Buffer) => createHash('sha256').update(b).digest('hex');
 
-linux('UnixLink', () => {
+describeOnLinux('UnixLink', 'Unix sockets with SCM_RIGHTS', () => {
   let dir: string;
   let listener: UnixListener;
   let accepted: UnixLink[] = [];

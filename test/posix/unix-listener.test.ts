@@ -6,13 +6,13 @@ import { connectUnix } from '../../src/posix/unix-connect';
 import type { UnixLink } from '../../src/posix/unix-link';
 import { UnixListener } from '../../src/posix/unix-listener';
 import type { PeerCredentials } from '../../src/posix/socket-credentials';
+import { describeOnLinux } from '../support/platform';
 
-const linux = process.platform === 'linux' ? describe : describe.skip;
 const fail = (err: Error) => {
   throw err;
 };
 
-linux('UnixListener', () => {
+describeOnLinux('UnixListener', 'Unix sockets, flock and SO_PEERCRED', () => {
   let dir: string;
   beforeEach(() => {
     dir = fs.mkdtempSync(path.join(os.tmpdir(), 'unix-listener-test-'));

@@ -4,11 +4,11 @@
  */
 import * as path from 'node:path';
 import { Worker } from 'node:worker_threads';
+import { describeOnLinux } from '../support/platform';
 
-const linux = process.platform === 'linux' ? describe : describe.skip;
 const dist = path.resolve(__dirname, '..', '..', 'dist');
 
-linux('PollWatcher', () => {
+describeOnLinux('PollWatcher', 'libuv polls descriptors of the Linux channel', () => {
   it('refuses to run in a worker thread, where the loop is not the one the node binary exports', async () => {
     const code = `
       const { parentPort } = require('node:worker_threads');
