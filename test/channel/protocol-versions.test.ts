@@ -14,9 +14,10 @@ import { openReceiver, type SocketReceiver } from '../../src/channel/receiver';
 import { openSender } from '../../src/channel/sender';
 import { connectUnix } from '../../src/posix/unix-connect';
 import type { UnixLink } from '../../src/posix/unix-link';
+import { describeOnLinux } from '../support/platform';
 import { openDescriptors, sendWithDescriptors } from '../support/send-descriptors';
 
-const linux = process.platform === 'linux' ? describe : describe.skip;
+const WHY = 'protocol 2 runs on the Unix-socket transport';
 
 type Frame = Record<string, unknown>;
 
@@ -76,7 +77,7 @@ async function tcpPair() {
 
 const fdOf = (socket: net.Socket) => (socket as unknown as { _handle: { fd: number } })._handle.fd;
 
-linux('protocol versions on the Linux transport', () => {
+describeOnLinux('protocol versions on the Linux transport', WHY, () => {
   let dir: string;
   let receiver: SocketReceiver;
   const adopted: number[] = [];
@@ -143,7 +144,7 @@ linux('protocol versions on the Linux transport', () => {
   });
 });
 
-linux('a Node sender against raw receivers', () => {
+describeOnLinux('a Node sender against raw receivers', WHY, () => {
   let dir: string;
   beforeAll(() => (dir = fs.mkdtempSync(path.join(os.tmpdir(), 'versions-sender-'))));
   afterAll(() => fs.rmSync(dir, { recursive: true, force: true }));
