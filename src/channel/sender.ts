@@ -6,14 +6,13 @@
  */
 import { EventEmitter } from 'node:events';
 import * as net from 'node:net';
-import { invalidArgType, invalidArgValue, SocketHandoffError } from '../errors';
+import { invalidArgType, invalidArgValue, peerCode, SocketHandoffError } from '../errors';
 import { resyncReading, takeReadableBuffer } from '../node-internals';
-import { channelTransport } from '../platform';
 import { debug } from './debug';
 import { FrameConnection } from './frame-connection';
 import { checkReceiverHello, checkReceiverReply, PROTOCOL_VERSION, secretProof, type ReceiverHello } from './messages';
 import { checkMaxFrameSize, checkName, checkOptionsObject, checkSecret, checkTimeout } from './options';
-import type { HandoffTransport } from './transport';
+import { channelTransport, type HandoffTransport } from './transport';
 
 /** Options of openSender(). */
 export interface SenderOptions {
@@ -73,7 +72,11 @@ export class SocketSender extends EventEmitter {
   #closed: SocketHandoffError | undefined;
 
   /** @internal use openSender() */
-  constructor(connection: FrameConnection, transport: HandoffTransport, hello: ReceiverHello, ackTimeout: number) {
+  static create(connection: FrameConnection, transport: HandoffTransport, hello: ReceiverHello, ackTimeout: number): SocketSender {
+    return new SocketSender(connection, transport, hello, ackTimeout);
+  }
+
+  private constructor(connection: FrameConnection, transport: HandoffTransport, hello: ReceiverHello, ackTimeout: number) {
     super();
     this.receiverPid = hello.pid;
     this.#connection = connection;
@@ -171,7 +174,7 @@ export class SocketSender extends EventEmitter {
       return;
     }
     if (msg.type === 'error') {
-      this.#shutDown(new SocketHandoffError(msg.code, `the receiver (pid ${this.receiverPid}) closed the channel: ${msg.message}`));
+      this.#shutDown(new SocketHandoffError(peerCode(msg.code), `the receiver (pid ${this.receiverPid}) closed the channel: ${msg.message}`));
       return;
     }
     if (msg.type !== 'ack' && msg.type !== 'nack') return;
@@ -256,7 +259,7 @@ export async function openSender(name: string, options?: SenderOptions): Promise
   try {
     const hello = await handshake(connection, endpoint, secret, connectTimeout);
     debug('sender %d: connected to receiver pid %d on %s', process.pid, hello.pid, endpoint);
-    return new SocketSender(connection, transport, hello, ackTimeout);
+    return SocketSender.create(connection, transport, hello, ackTimeout);
   } catch (err) {
     connection.destroy();
     throw err;
@@ -303,7 +306,7 @@ function handshake(connection: FrameConnection, endpoint: string, secret: string
         }
         const reply = checkReceiverReply(msg);
         if (reply.type === 'ready') done();
-        else if (reply.type === 'error') done(new SocketHandoffError(reply.code, `the receiver on ${endpoint} refused this sender: ${reply.message}`));
+        else if (reply.type === 'error') done(new SocketHandoffError(peerCode(reply.code), `the receiver on ${endpoint} refused this sender: ${reply.message}`));
         else throw new SocketHandoffError('ERR_UNEXPECTED_MESSAGE', `unexpected ${reply.type} during the handshake`);
       } catch (err) {
         done(err as Error);

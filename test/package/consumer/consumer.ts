@@ -18,22 +18,30 @@ import {
   SocketSender,
   WinsockError,
   type OnSocket,
+  type ErrorCode,
+  type PosixErrorCode,
   type SocketHandoffErrorCode,
+  type WinsockErrorCode,
   type SocketInfo,
 } from 'socket-handoff';
 import { socket_last_error, socket_strerror, socket_wsaprotocol_info_export, socket_wsaprotocol_info_import } from 'socket-handoff/php';
 
-// onSocket: info.kind tells a connection from a listener, and narrows the socket with it.
+// onSocket gets a net.Socket or a HandoverServer (never a plain net.Server); info.kind says which,
+// and instanceof narrows without a cast.
 const onSocket: OnSocket = (socket, info) => {
-  if (info.kind === 'server') {
-    const server: HandoverServer = socket;
-    server.on('connection', (c: net.Socket) => c.end());
+  if (socket instanceof HandoverServer) {
+    socket.on('connection', (c: net.Socket) => c.end());
+    socket.getConnections((_err, count) => void count);
   } else {
     const connection: net.Socket = socket;
-    connection.end(`hello ${info.pid} ${info.id} ${String(info.meta)}`);
+    connection.end(`hello ${info.kind} ${info.pid} ${info.id} ${String(info.meta)}`);
   }
 };
 const kinds: SocketInfo['kind'][] = ['socket', 'server'];
+// @ts-expect-error a connection or a listener, nothing else
+const third: SocketInfo['kind'] = 'pipe';
+// A callback written for the old, wider type still fits.
+const wide: OnSocket = (socket: net.Socket | net.Server) => void socket;
 
 // toHandoverServer() is a HandoverServer, toNetServer() a net.Server, toNetSocket() a net.Socket.
 declare const handle: SocketHandle;
@@ -41,15 +49,30 @@ const adopted: HandoverServer = handle.toHandoverServer();
 const plain: net.Server = handle.toNetServer();
 const connected: net.Socket = handle.toNetSocket({ allowHalfOpen: true });
 
-// Error codes are the exported union, not string.
-function codeOf(err: unknown): SocketHandoffErrorCode | undefined {
-  if (err instanceof WinsockError || err instanceof PosixError) return undefined;
-  if (err instanceof SocketHandoffError) {
-    const known: SocketHandoffErrorCode = err.code;
-    return known;
+// Error codes are the exported unions, not string.
+function codeOf(err: unknown): string {
+  if (err instanceof WinsockError) {
+    const code: WinsockErrorCode = err.code;
+    return `${code} ${err.errno} ${err.syscall}`;
   }
-  return undefined;
+  if (err instanceof PosixError) {
+    const code: PosixErrorCode = err.code;
+    return `${code} ${err.errno} ${err.syscall}`;
+  }
+  if (err instanceof SocketHandoffError) {
+    const code: ErrorCode = err.code;
+    switch (err.code) {
+      case 'ERR_CHANNEL_IN_USE':
+      case 'ERR_SERVER_NOT_RUNNING':
+        return code;
+      default:
+        return err.code;
+    }
+  }
+  return 'not ours';
 }
+// @ts-expect-error a SocketHandoffError's code is one of the union, not any string
+const anyString: SocketHandoffError['code'] = 'not a code';
 const invalid: 'ERR_INVALID_TOKEN' = new InvalidTokenError('x').code;
 // @ts-expect-error not one of the codes
 const wrong: SocketHandoffErrorCode = 'ERR_NO_SUCH_CODE';
@@ -88,4 +111,4 @@ async function main(): Promise<void> {
   new SocketReceiver('x');
 }
 
-void [onSocket, kinds, adopted, plain, connected, codeOf, invalid, wrong, main];
+void [onSocket, kinds, third, wide, anyString, adopted, plain, connected, codeOf, invalid, wrong, main];
