@@ -127,7 +127,8 @@ function checkExportOptions(options: unknown): boolean {
 /**
  * Creates this process's socket from a token (WSASocketW with FROM_PROTOCOL_INFO, overlapped,
  * not inheritable). Adopt the result with `toNetServer()`/`toNetSocket()`, or `close()` it.
- * @throws SocketHandoffError `ERR_INVALID_TOKEN` for anything that is not a 628-byte base64 token; `ERR_UNSUPPORTED_PLATFORM` off Windows.
+ * @throws SocketHandoffError `ERR_INVALID_TOKEN` for anything that is not a 628-byte base64 token; `ERR_UNSUPPORTED_PLATFORM` off Windows
+ *   (on Linux the message points to the channel).
  * @throws WinsockError `WSAE…` when Windows refuses the token (e.g. `WSAEINVAL`).
  * @example const server = importSocket(token).toNetServer((socket) => socket.end('hello\n'));
  */
