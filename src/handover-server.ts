@@ -134,6 +134,12 @@ export class HandoverServer extends net.Server {
    * only, host '127.0.0.1' by default.
    * @throws SocketHandoffError `ERR_SERVER_ALREADY_LISTEN` while it listens; `ERR_INVALID_ARG_VALUE` for pipes, fds, handles, host names.
    */
+  override listen(port?: number, host?: string, backlog?: number, listeningListener?: () => void): this;
+  override listen(port?: number, host?: string, listeningListener?: () => void): this;
+  override listen(port?: number, listeningListener?: () => void): this;
+  override listen(options: Pick<HandoverListenOptions, 'port' | 'host' | 'backlog'>, listeningListener?: () => void): this;
+  /** net.Server's other forms (a path, a handle, `{ fd }`…) type-check as on net.Server but throw `ERR_INVALID_ARG_VALUE`. */
+  override listen(...args: unknown[]): this;
   override listen(...args: unknown[]): this {
     if (this.#socket !== undefined) throw serverAlreadyListen();
     const { target, callback } = parseListenArgs(args);

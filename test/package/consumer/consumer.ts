@@ -84,6 +84,9 @@ async function main(): Promise<void> {
   server.getConnections((err: Error | null, count: number) => void [err, count]);
   server.maxConnections = 10;
   server.unref().ref();
+  server.close((err?: Error) => void err);
+  const again: HandoverServer = server.listen(0, '127.0.0.1', () => undefined).listen({ port: 0, host: '::1' });
+  void again;
   const result: { id: number; receiverPid: number } = await sender.send(server);
   const token: string = exportSocket(server, result.receiverPid);
   const imported: SocketHandle = importSocket(token);
