@@ -70,8 +70,10 @@ function parseListenArgs(args: unknown[]): { target: ListenTarget; callback?: ()
   if (typeof first === 'string' && !/^\d+$/.test(first)) {
     throw invalidArgValue('port', 'a port number: a HandoverServer does not listen on pipes or Unix sockets', first);
   }
+  // As net.Server: listen(port, backlog, callback) when the second argument is a number.
+  const [host, backlog] = typeof second === 'number' ? [undefined, second] : [second, third];
   return {
-    target: checkListenTarget({ port: first === undefined ? undefined : Number(first), host: second ?? undefined, backlog: third ?? undefined }),
+    target: checkListenTarget({ port: first === undefined || first === null ? undefined : Number(first), host: host ?? undefined, backlog: backlog ?? undefined }),
     callback,
   };
 }
@@ -136,6 +138,7 @@ export class HandoverServer extends net.Server {
    */
   override listen(port?: number, host?: string, backlog?: number, listeningListener?: () => void): this;
   override listen(port?: number, host?: string, listeningListener?: () => void): this;
+  override listen(port?: number, backlog?: number, listeningListener?: () => void): this;
   override listen(port?: number, listeningListener?: () => void): this;
   override listen(options: Pick<HandoverListenOptions, 'port' | 'host' | 'backlog'>, listeningListener?: () => void): this;
   /** net.Server's other forms (a path, a handle, `{ fd }`…) type-check as on net.Server but throw `ERR_INVALID_ARG_VALUE`. */
