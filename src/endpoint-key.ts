@@ -117,7 +117,11 @@ export function sockaddrToAddress(sockaddr: Buffer, af4: number, af6: number): A
   return undefined;
 }
 
-/** Fills a sockaddr_in/sockaddr_in6 for an IP literal and a port (Windows layout: family is little-endian). */
+/**
+ * Fills a sockaddr_in/sockaddr_in6 for an IP literal and a port. The family is a 16-bit field in
+ * host byte order on Windows and Linux alike (written little-endian: every platform this package
+ * runs on, x86-64 and arm64, is little-endian); port and address are in network byte order.
+ */
 export function addressToSockaddr(address: string, port: number, af4: number, af6: number): Buffer {
   if (isIPv4(address)) {
     const buf = Buffer.alloc(16);

@@ -38,7 +38,9 @@ export type SocketHandoffErrorCode =
   | 'ERR_NO_DESCRIPTOR'
   | 'ERR_DESCRIPTORS_TRUNCATED'
   | 'ERR_RECEIVER_BUSY'
-  | 'ERR_HANDOFF_LATE';
+  | 'ERR_HANDOFF_LATE'
+  | 'ERR_SERVER_NOT_RUNNING'
+  | 'ERR_SERVER_ALREADY_LISTEN';
 
 /**
  * OS error codes that mean "out of descriptors, handles or buffers right now", not "this input is
@@ -46,11 +48,28 @@ export type SocketHandoffErrorCode =
  */
 export const RESOURCE_SHORTAGE_CODES: ReadonlySet<string> = new Set(['EMFILE', 'ENFILE', 'ENOBUFS', 'ENOMEM', 'WSAEMFILE', 'WSAENOBUFS']);
 
+/** `code` of a WinsockError: the SDK name (`'WSAEINVAL'`, `'ERROR_ALREADY_EXISTS'`), or `WIN32_ERROR_<n>` for a number without one. */
+export type WinsockErrorCode = `WSA${string}` | `ERROR_${string}` | `WIN32_ERROR_${number}`;
+
+/** `code` of a PosixError: the errno name (`'EADDRINUSE'`), or `E<n>` for a number Node has no name for. */
+export type PosixErrorCode = `E${string}`;
+
+/** Every `code` an error of this package can carry. */
+export type ErrorCode = SocketHandoffErrorCode | WinsockErrorCode | PosixErrorCode;
+
+/**
+ * A code that arrived from the other end of the channel (a nack or an error frame), passed on as
+ * the peer sent it: a peer that speaks docs/protocol.md sends only codes of docs/errors.md.
+ */
+export function peerCode(code: string): ErrorCode {
+  return code as ErrorCode;
+}
+
 /** Base class of every error this package throws. `code` is stable; `message` is for people. */
 export class SocketHandoffError extends Error {
-  readonly code: string;
+  readonly code: ErrorCode;
 
-  constructor(code: SocketHandoffErrorCode | string, message: string, options?: { cause?: unknown }) {
+  constructor(code: ErrorCode, message: string, options?: { cause?: unknown }) {
     super(message, options);
     this.code = code;
   }
@@ -62,6 +81,8 @@ export class SocketHandoffError extends Error {
 
 /** A token that is not a valid base64 WSAPROTOCOL_INFOW. `code` is always `ERR_INVALID_TOKEN`. */
 export class InvalidTokenError extends SocketHandoffError {
+  declare readonly code: 'ERR_INVALID_TOKEN';
+
   constructor(reason: string) {
     super('ERR_INVALID_TOKEN', `Invalid socket token: ${reason}`);
   }
@@ -76,7 +97,7 @@ abstract class SystemCallError extends SocketHandoffError {
   readonly errno: number;
   readonly syscall: string;
 
-  constructor(syscall: string, errno: number, code: string, systemText: string) {
+  constructor(syscall: string, errno: number, code: WinsockErrorCode | PosixErrorCode, systemText: string) {
     super(code, `${syscall} ${code} (${errno}): ${systemText}`);
     this.errno = errno;
     this.syscall = syscall;
@@ -88,6 +109,12 @@ abstract class SystemCallError extends SocketHandoffError {
  * (10022), `syscall` the function.
  */
 export class WinsockError extends SystemCallError {
+  declare readonly code: WinsockErrorCode;
+
+  constructor(syscall: string, errno: number, code: WinsockErrorCode, systemText: string) {
+    super(syscall, errno, code, systemText);
+  }
+
   override get name(): string {
     return 'WinsockError';
   }
@@ -98,6 +125,12 @@ export class WinsockError extends SystemCallError {
  * (13), `syscall` the function.
  */
 export class PosixError extends SystemCallError {
+  declare readonly code: PosixErrorCode;
+
+  constructor(syscall: string, errno: number, code: PosixErrorCode, systemText: string) {
+    super(syscall, errno, code, systemText);
+  }
+
   override get name(): string {
     return 'PosixError';
   }

@@ -5,15 +5,21 @@
  * connections the kernel completed into them are reset when the old process closes its listener
  * after a hand-over. A HandoverServer accepts on a path it controls (select() then accept() on
  * Windows, poll then accept4() on Linux), so `close()` leaves nothing pending in the kernel and every
- * connection not yet accepted waits in the backlog for the successor. It is a `net.Server` (it emits
- * 'connection' with `net.Socket`s, and `http.Server#emit('connection', socket)` serves them), but it
- * does not listen through libuv. On Linux a plain net.Server would hand over without loss too (one
- * accept queue in the kernel for every holder); HandoverServer gives the same API on both.
+ * connection not yet accepted waits in the backlog for the successor. On Linux a plain net.Server
+ * would hand over without loss too (one accept queue in the kernel for every holder); HandoverServer
+ * gives the same API on both.
+ *
+ * It is a `net.Server` and behaves as one where it says so: listen failures are 'error' events,
+ * `listen()` on a listening server throws ERR_SERVER_ALREADY_LISTEN, `close()` emits 'close' once the
+ * connections it accepted have ended, `getConnections()`, `maxConnections` (with 'drop') and
+ * `ref()`/`unref()` work. What it does not do (host names, pipes, `listen({ fd })`…) is in docs/api.md.
  */
 import * as net from 'node:net';
-import { invalidArgType, invalidArgValue } from './errors';
+import { registerControlledListener } from './controlled-listener';
 import type { AddressInfo } from './endpoint-key';
-import { listenerBackend } from './platform';
+import { invalidArgType, invalidArgValue, SocketHandoffError } from './errors';
+import { platform } from './platform';
+import type { AcceptLoop } from './platform-api';
 
 /** Options of HandoverServer.listen(). */
 export interface HandoverListenOptions {
@@ -27,47 +33,125 @@ export interface HandoverListenOptions {
   allowHalfOpen?: boolean;
 }
 
-const DEFAULTS = { port: 0, host: '127.0.0.1', backlog: 0x7fffffff, allowHalfOpen: false };
+const DEFAULTS = { port: 0, host: '127.0.0.1', backlog: 0x7fffffff };
+
+interface ListenTarget {
+  port: number;
+  host: string;
+  backlog: number;
+}
+
+function checkListenTarget(options: { port?: unknown; host?: unknown; backlog?: unknown }): ListenTarget {
+  const port = options.port ?? DEFAULTS.port;
+  const host = options.host ?? DEFAULTS.host;
+  const backlog = options.backlog ?? DEFAULTS.backlog;
+  if (typeof port !== 'number' || !Number.isInteger(port) || port < 0 || port > 65535) throw invalidArgValue('options.port', 'an integer from 0 to 65535', port);
+  if (typeof backlog !== 'number' || !Number.isInteger(backlog) || backlog < 1) throw invalidArgValue('options.backlog', 'a positive integer', backlog);
+  if (typeof host !== 'string') throw invalidArgType('options.host', 'a string', host);
+  if (net.isIP(host) === 0) throw invalidArgValue('options.host', 'an IPv4 or IPv6 address literal (no host names)', host);
+  return { port, host, backlog };
+}
+
+/** net.Server's listen() arguments: (port?, host?, backlog?, cb?) or (options, cb?). */
+function parseListenArgs(args: unknown[]): { target: ListenTarget; callback?: () => void } {
+  const last = args[args.length - 1];
+  const callback = typeof last === 'function' ? (last as () => void) : undefined;
+  const rest = callback ? args.slice(0, -1) : args;
+  const [first, second, third] = rest;
+  if (first !== null && typeof first === 'object') {
+    const options = first as Record<string, unknown>;
+    for (const unsupported of ['path', 'fd', 'handle', '_handle', 'signal', 'exclusive', 'ipv6Only', 'reusePort']) {
+      if (options[unsupported] !== undefined) {
+        throw invalidArgValue(`options.${unsupported}`, 'absent: a HandoverServer listens on a TCP port of an address literal only', options[unsupported]);
+      }
+    }
+    return { target: checkListenTarget(options), callback };
+  }
+  if (typeof first === 'string' && !/^\d+$/.test(first)) {
+    throw invalidArgValue('port', 'a port number: a HandoverServer does not listen on pipes or Unix sockets', first);
+  }
+  // As net.Server: listen(port, backlog, callback) when the second argument is a number.
+  const [host, backlog] = typeof second === 'number' ? [undefined, second] : [second, third];
+  return {
+    target: checkListenTarget({ port: first === undefined || first === null ? undefined : Number(first), host: host ?? undefined, backlog: backlog ?? undefined }),
+    callback,
+  };
+}
+
+/** Node's own code and message (lib/internal/errors.js), so code written for net.Server keeps working. */
+const serverNotRunning = () => new SocketHandoffError('ERR_SERVER_NOT_RUNNING', 'Server is not running.');
+const serverAlreadyListen = () => new SocketHandoffError('ERR_SERVER_ALREADY_LISTEN', 'Listen method has been called more than once without closing.');
 
 export class HandoverServer extends net.Server {
   #socket: bigint | undefined;
-  #stopAccepting: (() => Promise<void>) | undefined;
+  #accepting: AcceptLoop | undefined;
   #address: AddressInfo | undefined;
+  /** Open sockets this server accepted and emitted; 'close' waits for them. */
+  #connections = 0;
+  /** Closes of earlier listening sockets still in progress (Windows: until select() returns). */
+  #stopping = 0;
+  #refed = true;
   readonly #allowHalfOpen: boolean;
 
-  /** @internal use HandoverServer.listen() or SocketHandle#toHandoverServer() */
-  constructor(socket: bigint, allowHalfOpen: boolean, connectionListener?: (socket: net.Socket) => void) {
+  private constructor(allowHalfOpen: boolean, connectionListener?: (socket: net.Socket) => void) {
     super();
-    this.#socket = socket;
     this.#allowHalfOpen = allowHalfOpen;
     if (connectionListener) this.on('connection', connectionListener);
-    const backend = listenerBackend();
-    this.#address = backend.localAddress(socket);
-    this.#stopAccepting = backend.acceptLoop(
-      socket,
-      (accepted) => this.#onAccept(accepted),
-      (err) => this.emit('error', err),
-    );
-    process.nextTick(() => this.emit('listening'));
+    registerControlledListener(this, () => this.#socket);
   }
 
   /**
-   * Creates a listening socket with Winsock or libc (never libuv's accept path) and starts accepting.
-   * @throws SocketHandoffError `ERR_UNSUPPORTED_PLATFORM` off Windows and Linux, argument codes;
-   *   WinsockError (e.g. `WSAEADDRINUSE`) or PosixError (e.g. `EADDRINUSE`).
+   * Creates a listening socket with Winsock or libc (never libuv's accept path) and starts accepting,
+   * as `net.createServer(listener).listen(…)` does: 'listening' follows on a later tick, and a
+   * failure to listen is an 'error' event (WinsockError `WSAEADDRINUSE`, PosixError `EADDRINUSE`…;
+   * `ERR_UNSUPPORTED_PLATFORM` off Windows and Linux, `ERR_NOT_MAIN_THREAD` in a worker on Linux).
+   * @throws SocketHandoffError `ERR_INVALID_ARG_TYPE`, `ERR_INVALID_ARG_VALUE` (bad options, at once, as net does).
    * @example const server = HandoverServer.listen({ port: 8080 }, (socket) => httpServer.emit('connection', socket));
    */
   static listen(options: HandoverListenOptions = {}, connectionListener?: (socket: net.Socket) => void): HandoverServer {
     if (options === null || typeof options !== 'object') throw invalidArgType('options', 'an object', options);
-    const opts = { ...DEFAULTS, ...options };
-    if (!Number.isInteger(opts.port) || opts.port < 0 || opts.port > 65535) throw invalidArgValue('options.port', 'an integer from 0 to 65535', opts.port);
-    if (!Number.isInteger(opts.backlog) || opts.backlog < 1) throw invalidArgValue('options.backlog', 'a positive integer', opts.backlog);
-    if (typeof opts.host !== 'string') throw invalidArgType('options.host', 'a string', opts.host);
-    const socket = listenerBackend().listenSocket({ host: opts.host, port: opts.port, backlog: opts.backlog });
-    return new HandoverServer(socket, opts.allowHalfOpen === true, connectionListener);
+    const target = checkListenTarget(options);
+    if (options.allowHalfOpen !== undefined && typeof options.allowHalfOpen !== 'boolean') {
+      throw invalidArgType('options.allowHalfOpen', 'a boolean', options.allowHalfOpen);
+    }
+    const server = new HandoverServer(options.allowHalfOpen === true, connectionListener);
+    server.#listenOn(target);
+    return server;
   }
 
-  /** The raw SOCKET, while listening; exportSocket() and the channel hand this over. */
+  /**
+   * Adopts a listening raw socket (SocketHandle#toHandoverServer, the channel). On failure the
+   * socket is still the caller's.
+   * @internal
+   */
+  static adopt(socket: bigint): HandoverServer {
+    const server = new HandoverServer(false);
+    server.#start(socket);
+    return server;
+  }
+
+  /**
+   * net.Server's listen(port?, host?, backlog?, callback?) or listen(options, callback?), for a
+   * HandoverServer that is not listening (closed, or whose listen failed): TCP on an address literal
+   * only, host '127.0.0.1' by default.
+   * @throws SocketHandoffError `ERR_SERVER_ALREADY_LISTEN` while it listens; `ERR_INVALID_ARG_VALUE` for pipes, fds, handles, host names.
+   */
+  override listen(port?: number, host?: string, backlog?: number, listeningListener?: () => void): this;
+  override listen(port?: number, host?: string, listeningListener?: () => void): this;
+  override listen(port?: number, backlog?: number, listeningListener?: () => void): this;
+  override listen(port?: number, listeningListener?: () => void): this;
+  override listen(options: Pick<HandoverListenOptions, 'port' | 'host' | 'backlog'>, listeningListener?: () => void): this;
+  /** net.Server's other forms (a path, a handle, `{ fd }`…) type-check as on net.Server but throw `ERR_INVALID_ARG_VALUE`. */
+  override listen(...args: unknown[]): this;
+  override listen(...args: unknown[]): this {
+    if (this.#socket !== undefined) throw serverAlreadyListen();
+    const { target, callback } = parseListenArgs(args);
+    if (callback) this.once('listening', callback);
+    this.#listenOn(target);
+    return this;
+  }
+
+  /** The raw socket while listening (a SOCKET on Windows, a descriptor on Linux); exportSocket() and the channel hand this over. */
   get handle(): bigint | undefined {
     return this.#socket;
   }
@@ -78,34 +162,121 @@ export class HandoverServer extends net.Server {
 
   /**
    * Stops accepting, then closes this process's copy of the listening socket. Connections not yet
-   * accepted stay queued for other holders of the socket (a successor); none is reset.
+   * accepted stay queued for other holders of the socket (a successor); none is reset. As with
+   * net.Server, 'close' (and `callback`) follows once the connections this server accepted have
+   * ended; `callback` gets ERR_SERVER_NOT_RUNNING if it was not listening.
    */
   override close(callback?: (err?: Error) => void): this {
+    if (typeof callback === 'function') {
+      if (this.#socket === undefined) this.once('close', () => callback(serverNotRunning()));
+      else this.once('close', callback);
+    }
     const socket = this.#socket;
-    const stop = this.#stopAccepting;
-    if (socket === undefined || stop === undefined) {
-      if (callback) process.nextTick(callback, Object.assign(new Error('Server is not running.'), { code: 'ERR_SERVER_NOT_RUNNING' }));
+    const loop = this.#accepting;
+    this.#socket = undefined;
+    this.#accepting = undefined;
+    if (socket !== undefined && loop !== undefined) {
+      this.#stopping++;
+      void loop.stop().then(() => {
+        this.#stopping--;
+        try {
+          platform().closeSocket(socket);
+        } catch (err) {
+          this.emit('error', err);
+        }
+        this.#emitCloseIfDrained();
+      });
       return this;
     }
-    this.#socket = undefined;
-    this.#stopAccepting = undefined;
-    if (callback) this.once('close', callback);
-    void stop().then(() => {
-      listenerBackend().closeSocket(socket);
-      this.emit('close');
-    });
+    this.#emitCloseIfDrained();
     return this;
+  }
+
+  /** As net.Server's: the number of open connections this server accepted, to `callback` on a later tick. */
+  override getConnections(callback: (error: Error | null, count: number) => void): this {
+    process.nextTick(callback, null, this.#connections);
+    return this;
+  }
+
+  /** As net.Server's: while listening, the accept path no longer keeps the event loop alive. */
+  override unref(): this {
+    this.#refed = false;
+    this.#accepting?.unref();
+    return this;
+  }
+
+  override ref(): this {
+    this.#refed = true;
+    this.#accepting?.ref();
+    return this;
+  }
+
+  #listenOn(target: ListenTarget): void {
+    let socket: bigint;
+    try {
+      socket = platform().listenSocket(target);
+    } catch (err) {
+      process.nextTick(() => this.emit('error', err));
+      return;
+    }
+    try {
+      this.#start(socket);
+    } catch (err) {
+      platform().closeSocket(socket);
+      process.nextTick(() => this.emit('error', err));
+    }
+  }
+
+  /** Starts accepting on a listening raw socket; throws (the socket still the caller's) if it cannot. */
+  #start(socket: bigint): void {
+    const p = platform();
+    const address = p.localAddress(socket);
+    const loop = p.acceptLoop(
+      socket,
+      (accepted) => this.#onAccept(accepted),
+      (err) => this.emit('error', err),
+    );
+    if (!this.#refed) loop.unref();
+    this.#socket = socket;
+    this.#accepting = loop;
+    this.#address = address;
+    process.nextTick(() => this.emit('listening'));
   }
 
   #onAccept(accepted: bigint): void {
     let socket: net.Socket;
     try {
-      socket = listenerBackend().adoptAccepted(accepted, this.#allowHalfOpen);
+      socket = platform().adoptSocket(accepted, this.#allowHalfOpen);
     } catch (err) {
+      platform().closeSocket(accepted);
       this.emit('error', err);
       return;
     }
+    if (this.maxConnections != null && this.#connections >= this.maxConnections) {
+      // As net.Server: the connection is closed at once and reported as 'drop'.
+      const data = {
+        localAddress: socket.localAddress,
+        localPort: socket.localPort,
+        localFamily: socket.localFamily,
+        remoteAddress: socket.remoteAddress,
+        remotePort: socket.remotePort,
+        remoteFamily: socket.remoteFamily,
+      };
+      socket.destroy();
+      this.emit('drop', data);
+      return;
+    }
+    this.#connections++;
+    socket.once('close', () => {
+      this.#connections--;
+      if (this.#socket === undefined) this.#emitCloseIfDrained();
+    });
     this.emit('connection', socket);
+  }
+
+  #emitCloseIfDrained(): void {
+    if (this.#socket !== undefined || this.#connections > 0 || this.#stopping > 0) return;
+    process.nextTick(() => this.emit('close'));
   }
 }
 

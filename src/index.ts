@@ -5,7 +5,7 @@ export { encodeProtocolInfo, decodeProtocolInfo } from './token-codec';
 export { PROTOCOL_INFO_SIZE, type ProtocolInfo } from './protocol-info';
 export { HandoverServer, type HandoverListenOptions } from './handover-server';
 export { SocketHandle, type SocketHandleInfo, type AdoptSocketOptions } from './socket-handle';
-export { SocketHandoffError, InvalidTokenError, WinsockError, PosixError, type SocketHandoffErrorCode } from './errors';
+export { SocketHandoffError, InvalidTokenError, WinsockError, PosixError, type SocketHandoffErrorCode, type WinsockErrorCode, type PosixErrorCode, type ErrorCode } from './errors';
 export { openReceiver, SocketReceiver, type ReceiverOptions, type SocketInfo, type OnSocket } from './channel/receiver';
 export { openSender, SocketSender, type SenderOptions, type SendOptions, type SendResult } from './channel/sender';
 export { PROTOCOL_VERSION } from './channel/messages';

@@ -1,7 +1,10 @@
 /**
- * The only module that touches Node internals: `process.binding('tcp_wrap')` to wrap a raw
- * socket in a Node handle, `socket._handle` to read addresses and stop reading, and the stream's
+ * Node's internal TCP handles and streams: `process.binding('tcp_wrap')` to wrap a raw socket in a
+ * Node handle, `socket._handle` to read addresses and stop reading, and the stream's
  * `_readableState.reading` flag, which must agree with the handle when a socket is given back.
+ * Other internals live in one place each: ws's in websocket/ws-internals.ts, the Linux transport's
+ * read of `_handle.fd` in posix/unix-socket-transport.ts, and libuv's exported C functions (loop
+ * walk, poll watcher) in win32/libuv*.ts and posix/uv-poll.ts.
  * `process.binding` warns only under --pending-deprecation; test/cross-process runs this module on
  * every Node line we support (20 and 22, plus 24 on real Windows in CI).
  */

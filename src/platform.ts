@@ -1,62 +1,31 @@
 /**
- * The one place that decides the platform. The Windows backend (and with it koffi's ws2_32
- * bindings) is required lazily, on the first call that needs it, never on import.
+ * The one place that decides the platform, once, on the first call that needs it (never on import,
+ * so that importing the package loads neither koffi nor a platform's bindings). Everything above
+ * this layer talks to the platform through the Platform interface (platform-api.ts) only.
  */
-import type { ListenerBackend, TokenBackend } from './backend';
-import type { HandoffTransport } from './channel/transport';
 import { SocketHandoffError } from './errors';
+import type { Platform } from './platform-api';
+import { unsupportedPlatform } from './unsupported-platform';
 
-let backend: TokenBackend | undefined;
+let chosen: Platform | undefined;
 
-/** The token backend for this platform. */
-export function tokenBackend(): TokenBackend {
-  if (backend === undefined) {
-    backend = process.platform === 'win32' ? loadWin32Backend() : (require('./unsupported-backend') as typeof import('./unsupported-backend')).unsupportedBackend;
-  }
-  return backend;
+/** This process's platform. @throws SocketHandoffError `ERR_BINDING_UNAVAILABLE` when Windows' bindings cannot load. */
+export function platform(): Platform {
+  return (chosen ??= choose());
 }
 
-function loadWin32Backend(): TokenBackend {
-  try {
-    return (require('./win32/token-backend') as typeof import('./win32/token-backend')).win32TokenBackend;
-  } catch (cause) {
-    // Typically koffi's win32 binary (@koromix/koffi-win32-x64) is missing from node_modules.
-    throw new SocketHandoffError('ERR_BINDING_UNAVAILABLE', `Cannot load the Winsock bindings: ${(cause as Error).message}`, { cause });
+function choose(): Platform {
+  switch (process.platform) {
+    case 'win32':
+      try {
+        return (require('./win32/platform') as typeof import('./win32/platform')).win32Platform;
+      } catch (cause) {
+        // Typically koffi's win32 binary (@koromix/koffi-win32-x64) is missing from node_modules.
+        throw new SocketHandoffError('ERR_BINDING_UNAVAILABLE', `Cannot load the Winsock bindings: ${(cause as Error).message}`, { cause });
+      }
+    case 'linux':
+      return (require('./posix/platform') as typeof import('./posix/platform')).linuxPlatform;
+    default:
+      return unsupportedPlatform(process.platform);
   }
-}
-
-/** Named file mappings (PHP's way of passing a WSAPROTOCOL_INFOA): Windows only, loaded on first use. */
-export function fileMappings(): typeof import('./win32/file-mapping') {
-  if (process.platform !== 'win32') {
-    throw new SocketHandoffError(
-      'ERR_UNSUPPORTED_PLATFORM',
-      `socket_wsaprotocol_info_*() pass Winsock sockets through Windows file mappings, as PHP does; this is ${process.platform}.`,
-    );
-  }
-  return require('./win32/file-mapping') as typeof import('./win32/file-mapping');
-}
-
-/** HandoverServer's listener and accept path: Winsock on Windows, libc on Linux (loaded on first use). */
-export function listenerBackend(): ListenerBackend {
-  if (process.platform === 'linux') return (require('./posix/listener-backend') as typeof import('./posix/listener-backend')).posixListenerBackend;
-  return tokenBackend();
-}
-
-/**
- * The hand-off channel's transport for this platform: named pipes and tokens on Windows, Unix
- * sockets and SCM_RIGHTS on Linux (its libc bindings load on first use, never on import).
- * @throws SocketHandoffError `ERR_UNSUPPORTED_PLATFORM` elsewhere (macOS is not verified yet).
- */
-export function channelTransport(): HandoffTransport {
-  if (process.platform === 'win32') {
-    return (require('./channel/win32-pipe-transport') as typeof import('./channel/win32-pipe-transport')).win32PipeTransport;
-  }
-  if (process.platform === 'linux') {
-    return (require('./channel/unix-socket-transport') as typeof import('./channel/unix-socket-transport')).unixSocketTransport;
-  }
-  throw new SocketHandoffError(
-    'ERR_UNSUPPORTED_PLATFORM',
-    `The hand-off channel runs on Windows (named pipes and WSADuplicateSocketW) and Linux (Unix sockets with SCM_RIGHTS); this is ${process.platform}. ` +
-      'The SCM_RIGHTS transport has not been verified on macOS yet; until then use child_process.send(message, socket).',
-  );
 }

@@ -1,16 +1,25 @@
 /**
- * A socket imported from a token: a raw OS handle that this process owns until it is adopted by
- * Node (`toNetServer()` / `toNetSocket()`) or closed. Either happens once.
+ * A socket this process received (imported from a token on Windows, taken from SCM_RIGHTS on Linux):
+ * a raw OS socket that this process owns until it is adopted by Node (`toNetServer()` /
+ * `toNetSocket()` / `toHandoverServer()`) or closed. Either happens once.
  */
-import * as net from 'node:net';
+import type * as net from 'node:net';
 import { invalidArgType, SocketHandoffError } from './errors';
+import { HandoverServer } from './handover-server';
+import { platform } from './platform';
+import type { SocketHandleInfo } from './platform-api';
 
-/** What the platform backend does for a SocketHandle; injected so that tests can use a fake. */
+export type { SocketHandleInfo };
+
+/**
+ * What a SocketHandle asks of the platform; injected so that tests can use a fake.
+ * @internal
+ */
 export interface SocketHandleOps {
   close(handle: bigint): void;
   adoptServer(handle: bigint): net.Server;
   adoptSocket(handle: bigint, options: AdoptSocketOptions): net.Socket;
-  adoptHandoverServer(handle: bigint): net.Server;
+  adoptHandoverServer(handle: bigint): HandoverServer;
 }
 
 /** Options of toNetSocket(). */
@@ -19,21 +28,23 @@ export interface AdoptSocketOptions {
   allowHalfOpen?: boolean;
 }
 
-/** Facts about an imported socket, read from the OS right after the import. */
-export interface SocketHandleInfo {
-  /** The raw SOCKET value. */
-  handle: bigint;
-  /** Address family, e.g. AF_INET (2) or AF_INET6 (23 on Windows). */
-  family: number;
-  /** Socket type, e.g. SOCK_STREAM (1) or SOCK_DGRAM (2). */
-  type: number;
-  /** Protocol, e.g. IPPROTO_TCP (6) or IPPROTO_UDP (17). */
-  protocol: number;
-  /** True when the socket is listening (SO_ACCEPTCONN). */
-  listening: boolean;
+const SOCK_STREAM = 1;
+
+/** The platform's operations, for every SocketHandle made from what the platform returned. */
+function platformOps(): SocketHandleOps {
+  const p = platform();
+  return {
+    close: (handle) => p.closeSocket(handle),
+    adoptServer: (handle) => p.adoptServer(handle),
+    adoptSocket: (handle, { allowHalfOpen }) => p.adoptSocket(handle, allowHalfOpen === true),
+    adoptHandoverServer: (handle) => HandoverServer.adopt(handle),
+  };
 }
 
-const SOCK_STREAM = 1;
+/** A SocketHandle for a raw socket the platform imported or received; it owns the socket. @internal */
+export function socketHandleFrom(info: SocketHandleInfo): SocketHandle {
+  return SocketHandle.create(info, platformOps());
+}
 
 /** An imported socket. Adopt it as a Node object, or close it; a second use throws `ERR_HANDLE_CONSUMED`. */
 export class SocketHandle implements SocketHandleInfo {
@@ -45,13 +56,19 @@ export class SocketHandle implements SocketHandleInfo {
   #state: 'open' | 'adopted' | 'closed' = 'open';
   readonly #ops: SocketHandleOps;
 
-  constructor(info: SocketHandleInfo, ops: SocketHandleOps) {
+  /** SocketHandles come from importSocket(), socket_wsaprotocol_info_import() and the channel. */
+  private constructor(info: SocketHandleInfo, ops: SocketHandleOps) {
     this.handle = info.handle;
     this.family = info.family;
     this.type = info.type;
     this.protocol = info.protocol;
     this.listening = info.listening;
     this.#ops = ops;
+  }
+
+  /** @internal */
+  static create(info: SocketHandleInfo, ops: SocketHandleOps): SocketHandle {
+    return new SocketHandle(info, ops);
   }
 
   /** 'open' until adopted or closed. */
@@ -73,7 +90,7 @@ export class SocketHandle implements SocketHandleInfo {
    * controls, so it can later be handed over again without losing a connection.
    * @throws SocketHandoffError `ERR_HANDLE_CONSUMED`, `ERR_NOT_LISTENING`, `ERR_UNSUPPORTED_SOCKET_TYPE`
    */
-  toHandoverServer(connectionListener?: (socket: net.Socket) => void): net.Server {
+  toHandoverServer(connectionListener?: (socket: net.Socket) => void): HandoverServer {
     return this.#adoptListener('toHandoverServer', (h) => this.#ops.adoptHandoverServer(h), connectionListener);
   }
 
@@ -103,7 +120,8 @@ export class SocketHandle implements SocketHandleInfo {
   }
 
   /**
-   * Closes the socket without adopting it (closesocket). Other processes' copies stay open.
+   * Closes the socket without adopting it (closesocket() on Windows, close() on Linux). Other
+   * processes' copies stay open.
    * @throws SocketHandoffError `ERR_HANDLE_CONSUMED` if already adopted or closed.
    */
   close(): void {
@@ -112,7 +130,7 @@ export class SocketHandle implements SocketHandleInfo {
     this.#ops.close(this.handle);
   }
 
-  #adoptListener(what: string, adopt: (handle: bigint) => net.Server, connectionListener?: (socket: net.Socket) => void): net.Server {
+  #adoptListener<S extends net.Server>(what: string, adopt: (handle: bigint) => S, connectionListener?: (socket: net.Socket) => void): S {
     this.#checkOpen(what);
     this.#checkStream(what);
     if (!this.listening) {

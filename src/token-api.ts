@@ -3,13 +3,11 @@
  * Arguments are validated here, on every platform; the platform backend does the rest.
  */
 import * as net from 'node:net';
-import { isMainThread } from 'node:worker_threads';
 import { invalidArgType, invalidArgValue, SocketHandoffError } from './errors';
-import { addressKeyOf, holdReading, tcpHandleOf, type TcpWrap } from './node-internals';
-import { tokenBackend } from './platform';
-import { HandoverServer } from './handover-server';
+import { controlledHandle, heldSocketKey } from './node-socket';
+import { platform } from './platform';
 import { protocolInfoFromBytes } from './protocol-info';
-import { SocketHandle } from './socket-handle';
+import { SocketHandle, socketHandleFrom } from './socket-handle';
 import { encodeProtocolInfo, tokenToBytes } from './token-codec';
 
 /** Anything exportSocket accepts. */
@@ -37,52 +35,6 @@ function rawSocketValue(value: bigint | number): bigint {
   return socket;
 }
 
-/**
- * The TCP handle of a Node socket or server that can be handed over: a listening server, or a
- * connected, open socket. Shared by exportSocket() and the Linux channel. @internal
- * @throws SocketHandoffError `ERR_NOT_LISTENING`, `ERR_SOCKET_CLOSED`, `ERR_NOT_CONNECTED`, `ERR_UNSUPPORTED_SOCKET_TYPE`
- */
-export function exportableTcpHandle(target: net.Socket | net.Server): TcpWrap {
-  if (target instanceof net.Server && !target.listening) {
-    throw new SocketHandoffError('ERR_NOT_LISTENING', 'exportSocket(): this net.Server is not listening; call listen() and wait for "listening"');
-  }
-  if (target instanceof net.Socket) {
-    if (target.destroyed) throw new SocketHandoffError('ERR_SOCKET_CLOSED', 'exportSocket(): this net.Socket is destroyed');
-    if (target.connecting) throw new SocketHandoffError('ERR_NOT_CONNECTED', 'exportSocket(): this net.Socket is still connecting; wait for "connect"');
-  }
-  const handle = tcpHandleOf(target);
-  if (handle === undefined) {
-    throw new SocketHandoffError(
-      'ERR_UNSUPPORTED_SOCKET_TYPE',
-      'exportSocket(): only TCP sockets and servers can be exported; this one has no TCP handle (a pipe, a TLS socket: export its underlying TCP socket, or a socket never connected)',
-    );
-  }
-  return handle;
-}
-
-/** The raw SOCKET (the descriptor on Linux) of a HandoverServer that still listens. @internal */
-export function handoverServerHandle(server: HandoverServer): bigint {
-  const raw = server.handle;
-  if (raw === undefined) throw new SocketHandoffError('ERR_NOT_LISTENING', 'exportSocket(): this HandoverServer is closed');
-  return raw;
-}
-
-function nodeSocketKey(target: net.Socket | net.Server): { key: string; resumeReading?: () => void } {
-  if (!isMainThread) {
-    // The SOCKET is found in the main thread's libuv loop; a worker has a loop of its own.
-    throw new SocketHandoffError(
-      'ERR_NOT_MAIN_THREAD',
-      'exportSocket(): Node sockets and servers can be exported from the main thread only; from a worker thread, pass a raw SOCKET value',
-    );
-  }
-  const handle = exportableTcpHandle(target);
-  const key = addressKeyOf(handle);
-  if (key === undefined) {
-    throw new SocketHandoffError('ERR_SOCKET_CLOSED', 'exportSocket(): this socket has no local address any more; it is closed or closing');
-  }
-  return { key, resumeReading: target instanceof net.Socket ? holdReading(handle) : undefined };
-}
-
 /** Options of exportSocket(). */
 export interface ExportOptions {
   /**
@@ -107,14 +59,14 @@ export function rawSocketOf(socket: ExportableSocket): { raw: bigint; release: (
     return { raw: socket.handle, release: none };
   }
   if (typeof socket === 'bigint' || typeof socket === 'number') return { raw: rawSocketValue(socket), release: none };
-  if (socket instanceof HandoverServer) return { raw: handoverServerHandle(socket), release: none };
   if (!(socket instanceof net.Socket) && !(socket instanceof net.Server)) {
     throw invalidArgType('socket', 'a net.Socket, a net.Server, a SocketHandle or a SOCKET value (bigint or number)', socket);
   }
-  const { key, resumeReading } = nodeSocketKey(socket);
-  const release = resumeReading ?? none;
+  const controlled = controlledHandle(socket); // a HandoverServer
+  if (controlled !== undefined) return { raw: controlled, release: none };
+  const { key, release } = heldSocketKey(socket);
   try {
-    return { raw: tokenBackend().findSocketByKey(key), release };
+    return { raw: platform().findSocketByKey(key), release };
   } catch (err) {
     release();
     throw err;
@@ -126,7 +78,7 @@ export function rawSocketOf(socket: ExportableSocket): { raw: bigint; release: (
  * mode is restored and `release()` runs. @internal
  */
 export function duplicateRaw<T>(raw: bigint, release: () => void, blocking: boolean, duplicate: (raw: bigint) => T): T {
-  const backend = tokenBackend();
+  const backend = platform();
   try {
     if (blocking) backend.setBlocking(raw, true);
     try {
@@ -160,7 +112,7 @@ export function duplicateRaw<T>(raw: bigint, release: () => void, blocking: bool
 export function exportSocket(socket: ExportableSocket, targetPid: number, options: ExportOptions = {}): string {
   const pid = validatePid(targetPid);
   const blocking = checkExportOptions(options);
-  const backend = tokenBackend();
+  const backend = platform();
   const { raw, release } = rawSocketOf(socket);
   return encodeProtocolInfo(duplicateRaw(raw, release, blocking, (s) => backend.duplicateSocket(s, pid)));
 }
@@ -173,21 +125,10 @@ function checkExportOptions(options: unknown): boolean {
 }
 
 /**
- * exportSocket for a Node socket or server that also hands back the undo: `release()` lets Node
- * read from the socket again (used by the channel when a hand-off fails). Arguments are checked.
- * @internal
- */
-export function exportHeld(socket: net.Socket | net.Server, targetPid: number): { token: string; release: () => void } {
-  const pid = validatePid(targetPid);
-  const backend = tokenBackend();
-  const { raw, release } = rawSocketOf(socket);
-  return { token: encodeProtocolInfo(duplicateRaw(raw, release, false, (s) => backend.duplicateSocket(s, pid))), release };
-}
-
-/**
  * Creates this process's socket from a token (WSASocketW with FROM_PROTOCOL_INFO, overlapped,
  * not inheritable). Adopt the result with `toNetServer()`/`toNetSocket()`, or `close()` it.
- * @throws SocketHandoffError `ERR_INVALID_TOKEN` for anything that is not a 628-byte base64 token; `ERR_UNSUPPORTED_PLATFORM` off Windows.
+ * @throws SocketHandoffError `ERR_INVALID_TOKEN` for anything that is not a 628-byte base64 token; `ERR_UNSUPPORTED_PLATFORM` off Windows
+ *   (on Linux the message points to the channel).
  * @throws WinsockError `WSAE…` when Windows refuses the token (e.g. `WSAEINVAL`).
  * @example const server = importSocket(token).toNetServer((socket) => socket.end('hello\n'));
  */
@@ -195,5 +136,5 @@ export function importSocket(token: string): SocketHandle {
   const bytes = tokenToBytes(token);
   // Structural checks first: "ChainLen 9 out of range" says more than the provider's WSAESOCKTNOSUPPORT.
   protocolInfoFromBytes(bytes);
-  return tokenBackend().importSocket(bytes);
+  return socketHandleFrom(platform().importSocket(bytes));
 }

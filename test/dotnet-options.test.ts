@@ -1,10 +1,11 @@
 /** The Options value .NET's SocketInformation needs next to a token. */
 import * as net from 'node:net';
 import { socketInformationOptions, SocketInformationOptions } from '../src/dotnet-options';
+import type { HandoverServer } from '../src/handover-server';
 import { SocketHandle } from '../src/socket-handle';
 
 const handle = (listening: boolean) =>
-  new SocketHandle({ handle: 5n, family: 2, type: 1, protocol: 6, listening }, { close() {}, adoptServer: () => net.createServer(), adoptSocket: () => new net.Socket(), adoptHandoverServer: () => net.createServer() });
+  SocketHandle.create({ handle: 5n, family: 2, type: 1, protocol: 6, listening }, { close() {}, adoptServer: () => net.createServer(), adoptSocket: () => new net.Socket(), adoptHandoverServer: () => net.createServer() as HandoverServer });
 
 describe('socketInformationOptions', () => {
   it('has .NET\'s flag values', () => {

@@ -1,4 +1,5 @@
 import * as net from 'node:net';
+import type { HandoverServer } from '../src/handover-server';
 import { SocketHandle, type SocketHandleInfo, type SocketHandleOps } from '../src/socket-handle';
 
 function fakeOps() {
@@ -11,7 +12,7 @@ function fakeOps() {
     },
     adoptHandoverServer: (h) => {
       calls.push(`adoptHandoverServer ${h}`);
-      return new net.Server();
+      return new net.Server() as HandoverServer; // a fake: the ops are what is tested
     },
     adoptSocket: (h) => {
       calls.push(`adoptSocket ${h}`);
@@ -27,13 +28,13 @@ const udp: SocketHandleInfo = { handle: 408n, family: 2, type: 2, protocol: 17, 
 
 describe('SocketHandle', () => {
   it('exposes what the import found', () => {
-    const h = new SocketHandle(listeningTcp, fakeOps().ops);
+    const h = SocketHandle.create(listeningTcp, fakeOps().ops);
     expect(h).toMatchObject({ handle: 400n, family: 2, type: 1, protocol: 6, listening: true, state: 'open' });
   });
 
   it('adopts a listening socket once as a net.Server and attaches the listener', () => {
     const { ops, calls } = fakeOps();
-    const h = new SocketHandle(listeningTcp, ops);
+    const h = SocketHandle.create(listeningTcp, ops);
     const onConnection = jest.fn();
     const server = h.toNetServer(onConnection);
     expect(server).toBeInstanceOf(net.Server);
@@ -46,7 +47,7 @@ describe('SocketHandle', () => {
 
   it('adopts a connected socket once as a net.Socket', () => {
     const { ops, calls } = fakeOps();
-    const h = new SocketHandle(connectedTcp, ops);
+    const h = SocketHandle.create(connectedTcp, ops);
     expect(h.toNetSocket()).toBeInstanceOf(net.Socket);
     expect(() => h.toNetSocket()).toThrow(expect.objectContaining({ code: 'ERR_HANDLE_CONSUMED' }));
     expect(calls).toEqual(['adoptSocket 404']);
@@ -54,9 +55,9 @@ describe('SocketHandle', () => {
 
   it('refuses the wrong adoption without consuming the handle', () => {
     const { ops, calls } = fakeOps();
-    const listening = new SocketHandle(listeningTcp, ops);
+    const listening = SocketHandle.create(listeningTcp, ops);
     expect(() => listening.toNetSocket()).toThrow(expect.objectContaining({ code: 'ERR_NOT_CONNECTED' }));
-    const connected = new SocketHandle(connectedTcp, ops);
+    const connected = SocketHandle.create(connectedTcp, ops);
     expect(() => connected.toNetServer()).toThrow(expect.objectContaining({ code: 'ERR_NOT_LISTENING' }));
     expect([listening.state, connected.state]).toEqual(['open', 'open']);
     expect(calls).toEqual([]);
@@ -64,7 +65,7 @@ describe('SocketHandle', () => {
 
   it('refuses to adopt a UDP socket, which can still be closed', () => {
     const { ops, calls } = fakeOps();
-    const h = new SocketHandle(udp, ops);
+    const h = SocketHandle.create(udp, ops);
     expect(() => h.toNetSocket()).toThrow(expect.objectContaining({ code: 'ERR_UNSUPPORTED_SOCKET_TYPE' }));
     expect(() => h.toNetServer()).toThrow(expect.objectContaining({ code: 'ERR_UNSUPPORTED_SOCKET_TYPE' }));
     h.close();
@@ -78,7 +79,7 @@ describe('SocketHandle', () => {
     ops.adoptSocket = () => {
       throw Object.assign(new Error('libuv refused'), { code: 'ERR_BINDING_UNAVAILABLE' });
     };
-    const h = new SocketHandle(connectedTcp, ops);
+    const h = SocketHandle.create(connectedTcp, ops);
     expect(() => h.toNetSocket()).toThrow(expect.objectContaining({ code: 'ERR_BINDING_UNAVAILABLE' }));
     expect(h.state).toBe('open');
     h.close();

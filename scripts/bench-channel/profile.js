@@ -121,10 +121,11 @@ function common(distDir) {
       return {};
     }
   };
-  const platform = req('platform.js');
   return {
-    transport: req('channel/win32-pipe-transport.js').win32PipeTransport,
-    backend: platform.tokenBackend ? platform.tokenBackend() : undefined,
+    transport: req('win32/pipe-transport.js').win32PipeTransport,
+    // The pipe transport calls these modules' exports directly (compiled as property reads, so wrapping them works).
+    backend: req('win32/tokens.js'),
+    lookup: req('win32/node-socket-lookup.js'),
     FrameConnection: req('channel/frame-connection.js').FrameConnection || function () {},
     FrameDecoder: req('channel/frame-codec.js').FrameDecoder || function () {},
     req,
@@ -147,14 +148,14 @@ function profileOf(timers, calls) {
   };
 }
 
-function installSenderProfile(distDir) {
+  const { transport, backend, lookup, FrameConnection, FrameDecoder, req } = common(distDir);
   const { transport, backend, FrameConnection, FrameDecoder, req } = common(distDir);
   const { SocketSender = function () {} } = req('channel/sender.js');
   const timers = timerSet();
   const calls = callCounter();
   timers.wrap(SocketSender.prototype, 'send', 'send_sync');
   timers.wrap(transport, 'attach', 'attach');
-  timers.wrap(backend, 'findSocketByKey', 'lookup');
+  timers.wrap(lookup, 'findSocketByKey', 'lookup');
   timers.wrap(backend, 'duplicateSocket', 'duplicate');
   timers.wrap(req('token-codec.js'), 'encodeProtocolInfo', 'encode_token');
   timers.wrap(FrameConnection.prototype, 'send', 'frame_write');

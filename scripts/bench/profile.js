@@ -9,7 +9,7 @@
 const path = require('node:path');
 
 function installProfile(distDir) {
-  const backend = require(path.join(distDir, 'platform.js')).tokenBackend();
+  const backend = require(path.join(distDir, 'platform.js')).platform(); // exportSocket() calls these through it
   const libuv = require(path.join(distDir, 'win32', 'libuv.js'));
   const ws2 = require(path.join(distDir, 'win32', 'ws2_32.js'));
   const counts = { readPointer: 0, uvFileno: 0, getsockname: 0 };

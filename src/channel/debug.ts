@@ -1,4 +1,2 @@
-/** Tracing for NODE_DEBUG=socket-handoff: handshakes, hand-offs, acks and refusals, with pids. */
-import { debuglog } from 'node:util';
-
-export const debug = debuglog('socket-handoff');
+/** The channel's tracing: the package's one debuglog (NODE_DEBUG=socket-handoff). */
+export { debug } from '../debug';

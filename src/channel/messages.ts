@@ -4,6 +4,7 @@
  * `error` message and closes that one connection.
  */
 import { createHmac, timingSafeEqual } from 'node:crypto';
+import { peerCode } from '../errors';
 import { FrameError } from './frame-codec';
 
 /** Version 1: ack, then commit or abort, then the receiver adopts. */
@@ -189,5 +190,5 @@ export function checkReceiverReply(msg: Record<string, unknown>, version = PROTO
 
 function remoteError(msg: Record<string, unknown>): FrameError {
   const code = typeof msg.code === 'string' ? msg.code : 'ERR_MALFORMED_FRAME';
-  return new FrameError(code, `the receiver refused: ${typeof msg.message === 'string' ? msg.message : 'no reason given'}`);
+  return new FrameError(peerCode(code), `the receiver refused: ${typeof msg.message === 'string' ? msg.message : 'no reason given'}`);
 }

@@ -8,7 +8,7 @@ import { randomBytes } from 'node:crypto';
 import { EventEmitter } from 'node:events';
 import * as net from 'node:net';
 import { invalidArgType, RESOURCE_SHORTAGE_CODES, SocketHandoffError } from '../errors';
-import { channelTransport } from '../platform';
+import { HandoverServer } from '../handover-server';
 import type { SocketHandle } from '../socket-handle';
 import { debug } from './debug';
 import type { FrameError } from './frame-codec';
@@ -16,7 +16,7 @@ import { FrameConnection, type FrameFacts } from './frame-connection';
 import { monotonicMicros } from './clock';
 import { checkSenderHello, checkSenderMessage, PROTOCOL_V2, proofMatches, supportedVersions, type SocketMessage } from './messages';
 import { checkMaxFrameSize, checkName, checkOptionsObject, checkSecret, checkTimeout } from './options';
-import type { ChannelListener, ChannelPeer, HandoffTransport, ReceivedDescriptor } from './transport';
+import { channelTransport, type ChannelListener, type ChannelPeer, type HandoffTransport, type ReceivedDescriptor } from './transport';
 
 /** Options of openReceiver(). */
 export interface ReceiverOptions {
@@ -35,6 +35,8 @@ export interface ReceiverOptions {
 
 /** What onSocket learns about a socket besides the socket itself. */
 export interface SocketInfo {
+  /** 'socket' for a connection (a net.Socket), 'server' for a listening socket (a HandoverServer). */
+  kind: 'socket' | 'server';
   /** The JSON value the sender attached (`send(socket, { meta })`). */
   meta: unknown;
   /** The sender's pid. */
@@ -43,7 +45,11 @@ export interface SocketInfo {
   id: number;
 }
 
-export type OnSocket = (socket: net.Socket | net.Server, info: SocketInfo) => void;
+/**
+ * Gets each socket handed over: a connection as a net.Socket, a listening socket as a HandoverServer
+ * (`info.kind` says which; `socket instanceof HandoverServer` narrows the type).
+ */
+export type OnSocket = (socket: net.Socket | HandoverServer, info: SocketInfo) => void;
 
 const DEFAULTS = { handshakeTimeout: 5000 };
 
@@ -54,10 +60,14 @@ export class SocketReceiver extends EventEmitter {
   #listener: ChannelListener | undefined;
   readonly #connections = new Set<FrameConnection>();
 
-  /** @internal use openReceiver() */
-  constructor(endpoint: string) {
+  private constructor(endpoint: string) {
     super();
     this.endpoint = endpoint;
+  }
+
+  /** @internal use openReceiver() */
+  static create(endpoint: string): SocketReceiver {
+    return new SocketReceiver(endpoint);
   }
 
   /** @internal starts listening through `transport`; each sender is handed to `serve`. */
@@ -117,7 +127,7 @@ export async function openReceiver(name: string, onSocket: OnSocket, options?: R
   const acceptFilter = opts.accept as ReceiverOptions['accept'];
   const transport = channelTransport();
   const endpoint = transport.endpoint(channelName);
-  const receiver = new SocketReceiver(endpoint);
+  const receiver = SocketReceiver.create(endpoint);
   const ctx: ServeContext = { transport, onSocket, secret, handshakeTimeout, acceptFilter };
   await receiver.listen(transport, maxFrameSize, (conn, peer) => serveSender(conn, receiver, peer, ctx));
   debug('receiver %d: listening on %s', process.pid, endpoint);
@@ -236,7 +246,7 @@ function hold(
     nack(new SocketHandoffError('ERR_MALFORMED_FRAME', `hand-off id ${msg.id} is already in use on this connection`));
     return;
   }
-  const info: SocketInfo = { meta: msg.meta, pid: senderPid, id: msg.id };
+  const info: SocketInfo = { kind: msg.kind, meta: msg.meta, pid: senderPid, id: msg.id };
   if (ctx.acceptFilter) {
     let accepted: boolean;
     try {
@@ -302,7 +312,7 @@ function hold(
 
 /** The sender committed: adopt the socket (head first) and hand it to the application. */
 function deliver(entry: Held, receiver: SocketReceiver, ctx: ServeContext): void {
-  let socket: net.Socket | net.Server;
+  let socket: net.Socket | HandoverServer;
   try {
     // A listener arrives as a HandoverServer, so it can be handed on again without loss.
     socket = entry.handle.listening ? entry.handle.toHandoverServer() : entry.handle.toNetSocket({ allowHalfOpen: entry.halfOpen });
@@ -314,7 +324,7 @@ function deliver(entry: Held, receiver: SocketReceiver, ctx: ServeContext): void
   if (socket instanceof net.Socket && entry.head) socket.unshift(entry.head);
   if (debug.enabled) debug('receiver %d: hand-off %d from pid %d adopted', process.pid, entry.info.id, entry.info.pid);
   try {
-    ctx.onSocket(socket, entry.info);
+    ctx.onSocket(socket, { ...entry.info, kind: socket instanceof HandoverServer ? 'server' : 'socket' });
   } catch (err) {
     receiver.reportError(new SocketHandoffError('ERR_ONSOCKET_THREW', `onSocket threw: ${(err as Error).message}`, { cause: err }));
   }

@@ -6,15 +6,14 @@
  */
 import { EventEmitter } from 'node:events';
 import * as net from 'node:net';
-import { invalidArgType, invalidArgValue, SocketHandoffError } from '../errors';
+import { invalidArgType, invalidArgValue, peerCode, SocketHandoffError } from '../errors';
 import { resyncReading, takeReadableBuffer } from '../node-internals';
-import { channelTransport } from '../platform';
 import { debug } from './debug';
 import { FrameConnection } from './frame-connection';
 import { monotonicMicros } from './clock';
 import { checkReceiverHello, checkReceiverReply, chooseVersion, PROTOCOL_V2, secretProof, supportedVersions, type ReceiverHello } from './messages';
 import { checkMaxFrameSize, checkName, checkOptionsObject, checkSecret, checkTimeout } from './options';
-import type { HandoffTransport } from './transport';
+import { channelTransport, type HandoffTransport } from './transport';
 
 /** Options of openSender(). */
 export interface SenderOptions {
@@ -85,7 +84,11 @@ export class SocketSender extends EventEmitter {
   #draining = false;
 
   /** @internal use openSender() */
-  constructor(connection: FrameConnection, transport: HandoffTransport, hello: ReceiverHello, ackTimeout: number, version: number) {
+  static create(connection: FrameConnection, transport: HandoffTransport, hello: ReceiverHello, ackTimeout: number, version: number): SocketSender {
+    return new SocketSender(connection, transport, hello, ackTimeout, version);
+  }
+
+  private constructor(connection: FrameConnection, transport: HandoffTransport, hello: ReceiverHello, ackTimeout: number, version: number) {
     super();
     this.receiverPid = hello.pid;
     this.protocolVersion = version;
@@ -189,7 +192,7 @@ export class SocketSender extends EventEmitter {
       return;
     }
     if (msg.type === 'error') {
-      this.#shutDown(new SocketHandoffError(msg.code, `the receiver (pid ${this.receiverPid}) closed the channel: ${msg.message}`));
+      this.#shutDown(new SocketHandoffError(peerCode(msg.code), `the receiver (pid ${this.receiverPid}) closed the channel: ${msg.message}`));
       return;
     }
     if (msg.type === 'held') {
@@ -320,7 +323,7 @@ export async function openSender(name: string, options?: SenderOptions): Promise
     const speaks = supportedVersions(transport.deliverOnReceipt);
     const { hello, version } = await handshake(connection, endpoint, secret, connectTimeout, speaks);
     debug('sender %d: connected to receiver pid %d on %s (protocol %d)', process.pid, hello.pid, endpoint, version);
-    return new SocketSender(connection, transport, hello, ackTimeout, version);
+    return SocketSender.create(connection, transport, hello, ackTimeout, version);
   } catch (err) {
     connection.destroy();
     throw err;
@@ -375,7 +378,7 @@ function handshake(
         }
         const reply = checkReceiverReply(msg);
         if (reply.type === 'ready') done();
-        else if (reply.type === 'error') done(new SocketHandoffError(reply.code, `the receiver on ${endpoint} refused this sender: ${reply.message}`));
+        else if (reply.type === 'error') done(new SocketHandoffError(peerCode(reply.code), `the receiver on ${endpoint} refused this sender: ${reply.message}`));
         else throw new SocketHandoffError('ERR_UNEXPECTED_MESSAGE', `unexpected ${reply.type} during the handshake`);
       } catch (err) {
         done(err as Error);

@@ -2,56 +2,17 @@
  * What the channel needs from a platform. The frames and the acknowledgement logic are the same
  * everywhere; only where the channel lives, who the peer is, and how a socket rides along with a
  * frame differ: a WSADuplicateSocketW token in the frame on Windows, the descriptor itself in the
- * ancillary data (SCM_RIGHTS) of the frame's first byte on Linux.
+ * ancillary data (SCM_RIGHTS) of the frame's first byte on Linux. The platform's half
+ * (win32/pipe-transport.ts, posix/unix-socket-transport.ts) returns raw sockets; the SocketHandle
+ * a receiver adopts is built here.
  */
-import type { EventEmitter } from 'node:events';
 import type * as net from 'node:net';
-import type { SocketHandle } from '../socket-handle';
+import { platform } from '../platform';
+import type { ChannelLink, ChannelListener, ChannelPeer, ReceivedDescriptor } from '../platform-api';
+import { socketHandleFrom, type SocketHandle } from '../socket-handle';
 import type { SocketMessage } from './messages';
 
-/** A descriptor that arrived with a frame; closed unless the transport takes it. */
-export interface ReceivedDescriptor {
-  readonly fd: number;
-  /** Takes ownership of the descriptor (once). */
-  take(): number;
-  close(): void;
-}
-
-/**
- * A connected byte stream between sender and receiver: a net.Socket over a named pipe on Windows.
- * Emits 'data' (chunk, descriptors?, descriptorsLost?), 'error' and 'close'. `descriptorsLost`
- * says that descriptors sent with these bytes could not be installed in this process (Linux:
- * MSG_CTRUNC at the descriptor limit).
- */
-export interface ChannelLink extends EventEmitter {
-  readonly destroyed: boolean;
-  readonly writable: boolean;
-  readonly closed: boolean;
-  /** Bytes written that the OS has not taken yet (0: all of it is on its way to the peer). */
-  readonly writableLength: number;
-  /** Only where the transport can: reads now, synchronously, what the peer has already written. */
-  readNow?(): void;
-  /** Only where the transport can: stops the peer writing more, then reads synchronously what it wrote. */
-  drain?(): void;
-  write(data: Buffer): boolean;
-  /** Only on transports that carry descriptors: a copy of `fd` rides with the first byte of `data`. */
-  writeWithDescriptor?(data: Buffer, fd: number): boolean;
-  end(): unknown;
-  end(data: Buffer): unknown;
-  destroy(): unknown;
-}
-
-/** What the OS says about the peer of an accepted connection. */
-export interface ChannelPeer {
-  pid?: number;
-  uid?: number;
-  /** Set when the peer is on another machine (Windows named pipes can be remote). */
-  remoteComputer?: string;
-}
-
-export interface ChannelListener {
-  close(): Promise<void>;
-}
+export type { ChannelLink, ChannelListener, ChannelPeer, ReceivedDescriptor };
 
 export interface HandoffTransport {
   /**
@@ -76,4 +37,20 @@ export interface HandoffTransport {
   attach(target: net.Socket | net.Server, peerPid: number): { fields: Record<string, unknown>; descriptor?: number; release: () => void };
   /** Turns a received `socket` frame (and what came with it) into a socket this process owns. */
   detach(message: SocketMessage, descriptors: ReceivedDescriptor[]): SocketHandle;
+}
+
+/**
+ * The channel's transport on this platform.
+ * @throws SocketHandoffError `ERR_UNSUPPORTED_PLATFORM` off Windows and Linux (macOS is not verified yet).
+ */
+export function channelTransport(): HandoffTransport {
+  const raw = platform().channelTransport();
+  return {
+    deliverOnReceipt: raw.deliverOnReceipt,
+    endpoint: (name) => raw.endpoint(name),
+    listen: (endpoint, onConnection, onError) => raw.listen(endpoint, onConnection, onError),
+    connect: (endpoint, timeoutMs) => raw.connect(endpoint, timeoutMs),
+    attach: (target, peerPid) => raw.attach(target, peerPid),
+    detach: (message, descriptors) => socketHandleFrom(raw.detach(message, descriptors)),
+  };
 }

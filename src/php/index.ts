@@ -17,10 +17,9 @@
  *   if (socket === false) console.log('Failed to import socket: ' + socket_strerror(socket_last_error()));
  */
 import { randomBytes } from 'node:crypto';
-import * as util from 'node:util';
 import { invalidArgType, invalidArgValue, type WinsockError } from '../errors';
-import { fileMappings, tokenBackend } from '../platform';
-import type { SocketHandle } from '../socket-handle';
+import { platform } from '../platform';
+import { socketHandleFrom, type SocketHandle } from '../socket-handle';
 import { duplicateRaw, rawSocketOf, type ExportableSocket } from '../token-api';
 
 /** sizeof(WSAPROTOCOL_INFOA). */
@@ -65,8 +64,8 @@ function checkId(id: unknown): string {
  */
 export function socket_wsaprotocol_info_export(socket: ExportableSocket, pid: number): string | false {
   const target = checkPid(pid);
-  const backend = tokenBackend();
-  const mappings = fileMappings();
+  const backend = platform();
+  const mappings = backend.fileMappings();
   const { raw, release } = rawSocketOf(socket);
   return orFalse(() => {
     const info = duplicateRaw(raw, release, true, (s) => backend.duplicateSocketAnsi(s, target));
@@ -90,9 +89,9 @@ export function socket_wsaprotocol_info_export(socket: ExportableSocket, pid: nu
  */
 export function socket_wsaprotocol_info_import(id: string): SocketHandle | false {
   const name = checkId(id);
-  const backend = tokenBackend();
-  const mappings = fileMappings();
-  return orFalse(() => backend.importSocket(mappings.readMapping(name, INFO_A_SIZE)));
+  const backend = platform();
+  const mappings = backend.fileMappings();
+  return orFalse(() => socketHandleFrom(backend.importSocket(mappings.readMapping(name, INFO_A_SIZE))));
 }
 
 /** Frees what export created for `id` (closes this process's handle of the mapping); false if it is not ours or already released. */
@@ -101,7 +100,7 @@ export function socket_wsaprotocol_info_release(id: string): boolean {
   const map = exported.get(name);
   if (map === undefined) return false;
   exported.delete(name);
-  return orFalse(() => fileMappings().closeMapping(map)) !== false;
+  return orFalse(() => platform().fileMappings().closeMapping(map)) !== false;
 }
 
 /** The error number of the last failed socket_wsaprotocol_info_* call (0 after a success), as PHP's socket_last_error(). */
@@ -112,10 +111,6 @@ export function socket_last_error(): number {
 /** The system's text for an error number, as PHP's socket_strerror(). */
 export function socket_strerror(code: number): string {
   if (typeof code !== 'number' || !Number.isInteger(code)) throw invalidArgType('code', 'an integer', code);
-  if (process.platform === 'win32') {
-    const { systemText } = require('../win32/winsock-error') as typeof import('../win32/winsock-error');
-    return systemText(code) || `Unknown error ${code}`;
-  }
-  return util.getSystemErrorMap().get(-code)?.[1] ?? `Unknown error ${code}`;
+  return platform().errorText(code) || `Unknown error ${code}`;
 }
 

@@ -10,8 +10,11 @@ import { PollWatcher } from './uv-poll';
 
 const PAUSE_MS = 100;
 
-/** Starts accepting; returns stop(), after which no callback runs. The listening fd is not closed. */
-export function startAcceptLoop(fd: number, onAccept: (fd: number) => void, onError: (err: Error) => void): () => void {
+/**
+ * Starts accepting. After stop() no callback runs; the listening fd is not closed. ref()/unref()
+ * are net.Server's: whether the poll watcher alone keeps the event loop alive.
+ */
+export function startAcceptLoop(fd: number, onAccept: (fd: number) => void, onError: (err: Error) => void): { stop(): void; ref(): void; unref(): void } {
   let stopped = false;
   const pause = () => {
     poll.watch(0);
@@ -39,8 +42,12 @@ export function startAcceptLoop(fd: number, onAccept: (fd: number) => void, onEr
     }
   });
   poll.watch(UV_READABLE);
-  return () => {
-    stopped = true;
-    poll.close();
+  return {
+    stop: () => {
+      stopped = true;
+      poll.close();
+    },
+    ref: () => poll.ref(),
+    unref: () => poll.unref(),
   };
 }

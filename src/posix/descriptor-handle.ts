@@ -1,12 +1,11 @@
 /**
- * A received descriptor as a SocketHandle: what kind of socket it is (read from the kernel), and
- * how Node adopts it, through the public `fd` options of net.Socket and server.listen().
+ * A received descriptor: what kind of socket it is (read from the kernel), and how Node adopts it,
+ * through the public `fd` options of net.Socket and server.listen().
  */
 import koffi from 'koffi';
 import * as net from 'node:net';
 import { SocketHandoffError } from '../errors';
-import { HandoverServer } from '../handover-server';
-import { SocketHandle, type SocketHandleOps } from '../socket-handle';
+import type { SocketHandleInfo } from '../platform-api';
 import { AF_INET, AF_INET6, SO_ACCEPTCONN, SO_DOMAIN, SO_PROTOCOL, SO_TYPE, SOL_SOCKET } from './constants';
 import { close, getsockoptAt } from './libc';
 import { lastErrno, posixError } from './posix-error';
@@ -21,12 +20,10 @@ export function adoptSocketDescriptor(handle: bigint, allowHalfOpen: boolean): n
   return new net.Socket({ fd: Number(handle), readable: true, writable: true, allowHalfOpen });
 }
 
-const ops: SocketHandleOps = {
-  close: closeDescriptor,
-  adoptSocket: (handle, { allowHalfOpen }) => adoptSocketDescriptor(handle, allowHalfOpen === true),
-  adoptServer: (handle) => net.createServer().listen({ fd: Number(handle) }),
-  adoptHandoverServer: (handle) => new HandoverServer(handle, false),
-};
+/** A listening TCP descriptor as an already listening net.Server (libuv accepts on it). */
+export function adoptServerDescriptor(handle: bigint): net.Server {
+  return net.createServer().listen({ fd: Number(handle) });
+}
 
 /** Native memory for intOption, allocated once: an int value at 0 and its socklen_t length at 4. */
 let optionBlock: { view: Buffer; value: number; length: number } | undefined;
@@ -49,12 +46,13 @@ function intOption(fd: number, name: number, what: string): number {
 }
 
 /**
- * Takes ownership of a received descriptor. It is closed here when it is not an IPv4/IPv6 socket.
+ * Takes ownership of a received descriptor and says what it is. It is closed here when it is not
+ * an IPv4/IPv6 socket; otherwise the caller owns it.
  * @throws SocketHandoffError `ERR_UNSUPPORTED_SOCKET_TYPE`
  */
-export function descriptorHandle(received: { take(): number }): SocketHandle {
+export function descriptorInfo(received: { take(): number }): SocketHandleInfo {
   const fd = received.take();
-  let info;
+  let info: SocketHandleInfo;
   try {
     info = {
       handle: BigInt(fd),
@@ -71,5 +69,5 @@ export function descriptorHandle(received: { take(): number }): SocketHandle {
     close(fd);
     throw new SocketHandoffError('ERR_UNSUPPORTED_SOCKET_TYPE', `the channel carries IPv4 and IPv6 sockets; this one has address family ${info.family}; it was closed`);
   }
-  return new SocketHandle(info, ops);
+  return info;
 }

@@ -4,17 +4,15 @@
  * by several processes has one accept queue in the kernel, so closing one copy loses nothing.
  */
 import { isIP } from 'node:net';
-import type * as net from 'node:net';
-import type { ListenerBackend } from '../backend';
-import { addressToSockaddr, sockaddrToAddress } from '../endpoint-key';
+import { addressToSockaddr, sockaddrToAddress, type AddressInfo } from '../endpoint-key';
 import { invalidArgValue, type SocketHandoffError } from '../errors';
+import type { AcceptLoop } from '../platform-api';
 import { startAcceptLoop } from './accept-loop';
-import { adoptSocketDescriptor, closeDescriptor } from './descriptor-handle';
 import { AF_INET, AF_INET6, SO_REUSEADDR, SOCK_CLOEXEC, SOCK_NONBLOCK, SOCK_STREAM, SOL_SOCKET } from './constants';
 import { bind_, close, getsockname, listen, setsockopt, socket } from './libc';
 import { lastErrno, posixError } from './posix-error';
 
-function listenSocket({ host, port, backlog }: { host: string; port: number; backlog: number }): bigint {
+export function listenSocket({ host, port, backlog }: { host: string; port: number; backlog: number }): bigint {
   const family = isIP(host);
   if (family === 0) throw invalidArgValue('options.host', 'an IPv4 or IPv6 address literal (no host names)', host);
   const fd = socket(family === 4 ? AF_INET : AF_INET6, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
@@ -34,27 +32,20 @@ function listenSocket({ host, port, backlog }: { host: string; port: number; bac
   }
 }
 
-function localAddress(fd: bigint): ReturnType<typeof sockaddrToAddress> {
+export function localAddress(fd: bigint): AddressInfo | undefined {
   const addr = Buffer.alloc(28);
   if (getsockname(Number(fd), addr, [addr.length]) !== 0) return undefined;
   return sockaddrToAddress(addr, AF_INET, AF_INET6);
 }
 
-function acceptLoop(fd: bigint, onAccept: (socket: bigint) => void, onError: (err: SocketHandoffError) => void): () => Promise<void> {
-  const stop = startAcceptLoop(Number(fd), (accepted) => onAccept(BigInt(accepted)), (err) => onError(err as SocketHandoffError));
-  return () => {
-    stop();
-    return Promise.resolve();
+export function acceptLoop(fd: bigint, onAccept: (socket: bigint) => void, onError: (err: SocketHandoffError) => void): AcceptLoop {
+  const loop = startAcceptLoop(Number(fd), (accepted) => onAccept(BigInt(accepted)), (err) => onError(err as SocketHandoffError));
+  return {
+    stop: () => {
+      loop.stop();
+      return Promise.resolve();
+    },
+    ref: () => loop.ref(),
+    unref: () => loop.unref(),
   };
 }
-
-function adoptAccepted(fd: bigint, allowHalfOpen: boolean): net.Socket {
-  try {
-    return adoptSocketDescriptor(fd, allowHalfOpen);
-  } catch (err) {
-    close(Number(fd));
-    throw err;
-  }
-}
-
-export const posixListenerBackend: ListenerBackend = { listenSocket, localAddress, acceptLoop, adoptAccepted, closeSocket: closeDescriptor };

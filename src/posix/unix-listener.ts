@@ -37,7 +37,8 @@ export class UnixListener {
     this.#onConnection = onConnection;
     this.#onError = onError;
     this.#inode = fs.statSync(path).ino;
-    this.#stopAccepting = startAcceptLoop(fd, (accepted) => this.#onAccept(accepted), onError);
+    const loop = startAcceptLoop(fd, (accepted) => this.#onAccept(accepted), onError);
+    this.#stopAccepting = () => loop.stop();
   }
 
   /**

@@ -21,6 +21,8 @@ const uv_poll_init = bind<(loop: Pointer, handle: Pointer, fd: number) => number
 const uv_poll_start = bind<(handle: Pointer, events: number, cb: Pointer) => number>('int uv_poll_start(void *handle, int events, void *cb)');
 const uv_poll_stop = bind<(handle: Pointer) => number>('int uv_poll_stop(void *handle)');
 const uv_close = bind<(handle: Pointer, cb: Pointer) => void>('void uv_close(void *handle, void *cb)');
+const uv_ref = bind<(handle: Pointer) => void>('void uv_ref(void *handle)');
+const uv_unref = bind<(handle: Pointer) => void>('void uv_unref(void *handle)');
 
 type PollCallback = (status: number, events: number) => void;
 
@@ -91,6 +93,15 @@ export class PollWatcher {
     if (this.#closed) return;
     const err = events === 0 ? uv_poll_stop(this.#memory) : uv_poll_start(this.#memory, events, registeredCallbacks().poll);
     if (err !== 0) throw posixError(events === 0 ? 'uv_poll_stop' : 'uv_poll_start', -err);
+  }
+
+  /** As a Node handle's ref()/unref(): whether this watcher alone keeps the event loop alive. */
+  ref(): void {
+    if (!this.#closed) uv_ref(this.#memory);
+  }
+
+  unref(): void {
+    if (!this.#closed) uv_unref(this.#memory);
   }
 
   /** Stops watching for good; the memory is freed in libuv's close callback. */

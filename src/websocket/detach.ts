@@ -1,6 +1,6 @@
 /** detachWebSocket(): takes an open server-side WebSocket away from ws 8, so that its socket can move. */
 import * as net from 'node:net';
-import { invalidArgType, invalidArgValue, SocketHandoffError } from '../errors';
+import { invalidArgType, invalidArgValue, SocketHandoffError, type ErrorCode } from '../errors';
 import type { DetachedWebSocket, DetachOptions, WebSocketLike } from './types';
 import {
   bytesWanted,
@@ -122,7 +122,7 @@ export async function detachWebSocket(ws: WebSocketLike, options: DetachOptions 
   };
 
   const deadline = Date.now() + timeout;
-  const fail = (code: string, message: string): never => {
+  const fail = (code: ErrorCode, message: string): never => {
     reattach();
     throw new SocketHandoffError(code, `detachWebSocket(): ${message}`);
   };

@@ -8,6 +8,10 @@
  * thread, so the event loop never waits) said one is there. Stopping means: no further accept(),
  * let the in-flight select() return, closesocket(). Nothing of this process is pending in the
  * kernel then, so every connection not yet accepted stays in the backlog for the successor.
+ *
+ * A select() in flight on a koffi worker keeps the event loop alive, as a listening net.Server
+ * does. unref() (net.Server's) switches to a non-blocking accept() every 50 ms from an unref'd
+ * timer instead, which does not; ref() switches back.
  */
 import koffi from 'koffi';
 import { FIONBIO, HANDLE_FLAG_INHERIT, INVALID_SOCKET, WSAEWOULDBLOCK } from './constants';
@@ -15,6 +19,7 @@ import { GetLastError, SetHandleInformation } from './kernel32';
 import { winsockError } from './winsock-error';
 import { accept, closesocket, ioctlsocket, select, WSAGetLastError } from './ws2_32';
 import type { WinsockError } from '../errors';
+import type { AcceptLoop as AcceptLoopControl } from '../platform-api';
 
 const POINTER_SIZE = koffi.sizeof('void*');
 /** select() waits at most this long, which bounds how long stop() takes. */
@@ -28,7 +33,16 @@ export class AcceptLoop {
   readonly #readfds = Buffer.alloc(POINTER_SIZE + 64 * POINTER_SIZE);
   readonly #timeout = Buffer.alloc(8);
   #stopping = false;
+  #refed = true;
+  #timer: NodeJS.Timeout | undefined;
   #idle: Promise<void> = Promise.resolve();
+
+  /** Makes the socket non-blocking and starts accepting. */
+  static start(socket: bigint, onAccept: (socket: bigint) => void, onError: (err: WinsockError) => void): AcceptLoopControl {
+    const loop = new AcceptLoop(socket, onAccept, onError);
+    loop.start();
+    return { stop: () => loop.stop(), ref: () => loop.ref(), unref: () => loop.unref() };
+  }
 
   constructor(socket: bigint, onAccept: (socket: bigint) => void, onError: (err: WinsockError) => void) {
     this.#socket = socket;
@@ -46,11 +60,35 @@ export class AcceptLoop {
   /** Stops accepting; resolves once no select() is in flight. The socket is not closed here. */
   stop(): Promise<void> {
     this.#stopping = true;
+    clearTimeout(this.#timer);
     return this.#idle;
+  }
+
+  ref(): void {
+    if (this.#refed) return;
+    this.#refed = true;
+    // The timer's turn polls through select() again.
+    this.#timer?.ref();
+  }
+
+  unref(): void {
+    this.#refed = false;
+    this.#timer?.unref();
   }
 
   #poll(): void {
     if (this.#stopping) return;
+    if (!this.#refed) {
+      // unref'd: no worker call in flight, only a timer that does not hold the loop.
+      this.#timer = setTimeout(() => {
+        this.#timer = undefined;
+        if (this.#stopping) return;
+        this.#acceptAll();
+        this.#poll();
+      }, SELECT_TIMEOUT_US / 1000);
+      this.#timer.unref();
+      return;
+    }
     this.#readfds.writeUInt32LE(1, 0);
     if (POINTER_SIZE === 8) this.#readfds.writeBigUInt64LE(this.#socket, 8);
     else this.#readfds.writeUInt32LE(Number(this.#socket), 4);

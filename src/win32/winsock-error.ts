@@ -2,12 +2,12 @@
  * Turns a Winsock/Win32 error number into a WinsockError. Called at the egress point only: the
  * number must have been read with WSAGetLastError()/GetLastError() right after the failed call.
  */
-import { WinsockError } from '../errors';
+import { WinsockError, type WinsockErrorCode } from '../errors';
 import { FormatMessageW } from './kernel32';
 import { FORMAT_MESSAGE_FROM_SYSTEM, FORMAT_MESSAGE_IGNORE_INSERTS } from './constants';
 
 /** SDK names of the errors these calls can return (winerror.h / winsock2.h). */
-const ERROR_NAMES: Readonly<Record<number, string>> = {
+const ERROR_NAMES: Readonly<Record<number, WinsockErrorCode>> = {
   2: 'ERROR_FILE_NOT_FOUND',
   5: 'ERROR_ACCESS_DENIED',
   6: 'ERROR_INVALID_HANDLE',
@@ -57,7 +57,7 @@ const ERROR_NAMES: Readonly<Record<number, string>> = {
 };
 
 /** The SDK name of an error number, or `WIN32_ERROR_<n>` for numbers not in the table. */
-export function errorName(errno: number): string {
+export function errorName(errno: number): WinsockErrorCode {
   return ERROR_NAMES[errno] ?? `WIN32_ERROR_${errno}`;
 }
 

@@ -1,10 +1,46 @@
 /**
- * Zero-downtime restart with HandoverServer (src/handover-server.ts) and the channel: a server hands
- * its listening socket to a successor that knows only the channel name, and exits; twice, while 32
- * clients keep connecting. Every connection must be answered: none refused, reset or left silent.
- * On Windows (Wine) and natively on Linux.
+ * HandoverServer (src/handover-server.ts), on Windows (Wine) and natively on Linux:
+ * - it behaves as a net.Server: the same script drives both and their events are compared;
+ * - zero-downtime restart with the channel: a server hands its listening socket to a successor that
+ *   knows only the channel name, and exits; twice, while 32 clients keep connecting. Every
+ *   connection must be answered: none refused, reset or left silent.
  */
-import { CHANNEL_RUNTIMES, runFixture } from './fixture-runner';
+import { CHANNEL_RUNTIMES, NODE_LINES, runFixture } from './fixture-runner';
+
+const PARITY_RUNTIMES = CHANNEL_RUNTIMES.filter(({ line }) => NODE_LINES.includes(line) || line === 'linux');
+
+describe.each(PARITY_RUNTIMES)('HandoverServer beside net.Server, $label', ({ line }) => {
+  it('emits what a net.Server emits for the same calls: listen errors, listen twice, maxConnections and drop, getConnections, ref/unref, close', async () => {
+    const { status, result: r } = await runFixture<any>('server-parity.js', [], line);
+    expect(r.error).toBeUndefined();
+    expect(status).toBe(0);
+    // Both let the process exit while an unref'd server still listens.
+    expect(r.exitedWithUnrefdServers).toBe(true);
+    // The differences docs/api.md documents: `listening` is true as soon as listen() returns, where
+    // net.Server, given a host, resolves it first; and the server's 'close' follows the accepted
+    // socket's own 'close' event (net.Server's comes a tick before it).
+    const documented = /^listening after the tick: |^accepted socket close$/;
+    expect(r.net.find((l: string) => /^listening after/.test(l))).toBe('listening after the tick: false -> true, IPv4');
+    expect(r.handover.find((l: string) => /^listening after/.test(l))).toBe('listening after the tick: true -> true, IPv4');
+    const closeOrder = (log: string[]) => log.filter((l) => l === 'accepted socket close' || l === 'close').slice(0, 2);
+    expect(closeOrder(r.net)).toEqual(['close', 'accepted socket close']);
+    expect(closeOrder(r.handover)).toEqual(['accepted socket close', 'close']);
+    expect(r.handover.filter((l: string) => !documented.test(l))).toEqual(r.net.filter((l: string) => !documented.test(l)));
+    // And the script saw what it is about.
+    expect(r.handover).toEqual(
+      expect.arrayContaining([
+        'second listen throws ERR_SERVER_ALREADY_LISTEN',
+        'busy port: error event EADDRINUSE, listening false, address null',
+        'connections while closing: 1',
+        'close when closed: ERR_SERVER_NOT_RUNNING',
+        "a ref'd server kept the process alive: true",
+      ]),
+    );
+    const order = ['client ends', 'close', 'close callback: ok'];
+    const at = order.map((l) => r.handover.indexOf(l, r.handover.indexOf('connections while closing: 1')));
+    expect(at).toEqual([...at].sort((a, b) => a - b));
+  });
+});
 
 describe.each(CHANNEL_RUNTIMES)('zero-downtime restart, $label', ({ line }) => {
   it('answers every connection across two hand-overs of the listening socket', async () => {

@@ -1,9 +1,10 @@
-/** A received descriptor becomes a SocketHandle only if it is an IPv4/IPv6 socket; otherwise it is closed. */
+/** A received descriptor is taken (and becomes a SocketHandle) only if it is an IPv4/IPv6 socket; otherwise it is closed. */
 import * as fs from 'node:fs';
 import * as net from 'node:net';
 import * as os from 'node:os';
 import * as path from 'node:path';
-import { descriptorHandle } from '../../src/posix/descriptor-handle';
+import { descriptorInfo } from '../../src/posix/descriptor-handle';
+import { socketHandleFrom } from '../../src/socket-handle';
 import { F_DUPFD_CLOEXEC } from '../../src/posix/constants';
 import { fcntl } from '../../src/posix/libc';
 import { openDescriptors } from '../support/send-descriptors';
@@ -13,7 +14,7 @@ const copyOf = (fd: number) => fcntl(fd, F_DUPFD_CLOEXEC, 'int', 0);
 const received = (fd: number) => ({ take: () => fd });
 const fdOf = (target: net.Socket | net.Server) => (target as unknown as { _handle: { fd: number } })._handle.fd;
 
-describeOnLinux('descriptorHandle', 'libc descriptors', () => {
+describeOnLinux('descriptorInfo', 'libc descriptors', () => {
   let server: net.Server;
   let client: net.Socket;
   let accepted: net.Socket;
@@ -33,7 +34,7 @@ describeOnLinux('descriptorHandle', 'libc descriptors', () => {
   });
 
   it('reads what kind of socket a connected TCP descriptor is, and adopts it as a working net.Socket', async () => {
-    const handle = descriptorHandle(received(copyOf(fdOf(accepted))));
+    const handle = socketHandleFrom(descriptorInfo(received(copyOf(fdOf(accepted)))));
     expect(handle).toMatchObject({ family: 2, type: 1, protocol: 6, listening: false, isStream: true });
     const socket = handle.toNetSocket();
     const echoed = new Promise<string>((resolve) => client.once('data', (d) => resolve(String(d))));
@@ -43,7 +44,7 @@ describeOnLinux('descriptorHandle', 'libc descriptors', () => {
   });
 
   it('sees a listening descriptor as listening', () => {
-    const handle = descriptorHandle(received(copyOf(fdOf(server))));
+    const handle = socketHandleFrom(descriptorInfo(received(copyOf(fdOf(server)))));
     expect(handle.listening).toBe(true);
     handle.close();
   });
@@ -54,8 +55,8 @@ describeOnLinux('descriptorHandle', 'libc descriptors', () => {
     await new Promise<void>((resolve) => unixServer.listen(socketPath, resolve));
     const before = openDescriptors();
     const file = fs.openSync('/dev/null', 'r');
-    expect(() => descriptorHandle(received(file))).toThrow(expect.objectContaining({ code: 'ERR_UNSUPPORTED_SOCKET_TYPE', message: expect.stringMatching(/not a socket/) }));
-    expect(() => descriptorHandle(received(copyOf(fdOf(unixServer))))).toThrow(
+    expect(() => descriptorInfo(received(file))).toThrow(expect.objectContaining({ code: 'ERR_UNSUPPORTED_SOCKET_TYPE', message: expect.stringMatching(/not a socket/) }));
+    expect(() => descriptorInfo(received(copyOf(fdOf(unixServer))))).toThrow(
       expect.objectContaining({ code: 'ERR_UNSUPPORTED_SOCKET_TYPE', message: expect.stringMatching(/address family 1/) }),
     );
     expect(openDescriptors()).toBe(before);

@@ -15,7 +15,11 @@ describeOnLinux('PollWatcher', 'libuv polls descriptors of the Linux channel', (
       const pkg = require(${JSON.stringify(dist)});
       const codeOf = (p) => p.then(() => 'opened', (err) => err.code);
       Promise.all([codeOf(pkg.openReceiver('worker-test-' + process.pid, () => {})), codeOf(pkg.openSender('/tmp/nothing-here.sock'))])
-        .then((codes) => { let listen; try { pkg.HandoverServer.listen(); listen = 'opened'; } catch (e) { listen = e.code; } parentPort.postMessage([...codes, listen]); });`;
+        .then((codes) => {
+          const server = pkg.HandoverServer.listen();
+          server.once('listening', () => parentPort.postMessage([...codes, 'opened']));
+          server.once('error', (err) => parentPort.postMessage([...codes, err.code]));
+        });`;
     const worker = new Worker(code, { eval: true });
     const codes = await new Promise((resolve, reject) => {
       worker.once('message', resolve);

@@ -5,31 +5,31 @@
  */
 import * as net from 'node:net';
 import * as path from 'node:path';
+import { debug } from '../debug';
 import { SocketHandoffError } from '../errors';
-import { HandoverServer } from '../handover-server';
 import { holdReading } from '../node-internals';
-import { exportableTcpHandle, handoverServerHandle } from '../token-api';
-import { descriptorHandle } from '../posix/descriptor-handle';
-import { channelPath, checkPrivateDirectory, ensurePrivateDirectory, runtimeDirectory } from '../posix/runtime-dir';
-import { peerCredentials } from '../posix/socket-credentials';
-import { connectUnix } from '../posix/unix-connect';
-import { UnixListener } from '../posix/unix-listener';
-import { requireMainThread } from '../posix/uv-poll';
-import { debug } from './debug';
-import type { HandoffTransport, ReceivedDescriptor } from './transport';
+import { controlledHandle, exportableTcpHandle } from '../node-socket';
+import type { PlatformTransport, ReceivedDescriptor } from '../platform-api';
+import { descriptorInfo } from './descriptor-handle';
+import { channelPath, checkPrivateDirectory, ensurePrivateDirectory, runtimeDirectory } from './runtime-dir';
+import { peerCredentials } from './socket-credentials';
+import { connectUnix } from './unix-connect';
+import { UnixListener } from './unix-listener';
+import { requireMainThread } from './uv-poll';
 
 const UNREACHABLE = new Set(['ENOENT', 'ECONNREFUSED', 'EACCES', 'EAGAIN', 'ENOTDIR']);
 
 /** The descriptor behind a Node socket or server (checked as exportSocket() checks it), and how to stop Node reading it. */
 function descriptorOf(target: net.Socket | net.Server): { fd: number; hold: () => () => void } {
-  if (target instanceof HandoverServer) return { fd: Number(handoverServerHandle(target)), hold: () => () => undefined };
+  const controlled = controlledHandle(target);
+  if (controlled !== undefined) return { fd: Number(controlled), hold: () => () => undefined };
   const handle = exportableTcpHandle(target);
   const fd = (handle as { fd?: number }).fd;
   if (typeof fd !== 'number' || fd < 0) throw new SocketHandoffError('ERR_SOCKET_CLOSED', 'the socket is closed');
   return { fd, hold: () => (target instanceof net.Socket ? holdReading(handle) : () => undefined) };
 }
 
-export const unixSocketTransport: HandoffTransport = {
+export const unixSocketTransport: PlatformTransport = {
   endpoint: channelPath,
   deliverOnReceipt: true,
 
@@ -83,6 +83,6 @@ export const unixSocketTransport: HandoffTransport = {
         `a socket frame must carry exactly one descriptor (SCM_RIGHTS on its first byte); hand-off ${message.id} carried ${descriptors.length}`,
       );
     }
-    return descriptorHandle(descriptors[0] as ReceivedDescriptor);
+    return descriptorInfo(descriptors[0] as ReceivedDescriptor);
   },
 };

@@ -1,14 +1,13 @@
 /**
- * WSADuplicateSocketW / WSASocketW for Windows. Errors are read with WSAGetLastError() in the same
- * synchronous step as the failed call, and every failure after WSASocketW closes the new SOCKET.
+ * WSADuplicateSocketW / WSASocketW for Windows, and Node's adoption of a raw SOCKET. Errors are
+ * read with WSAGetLastError() in the same synchronous step as the failed call, and every failure
+ * after WSASocketW closes the new SOCKET. Returns raw SOCKETs and facts, never objects of this package.
  */
 import * as net from 'node:net';
-import type { TokenBackend } from '../backend';
 import { SocketHandoffError, type WinsockError } from '../errors';
 import { wrapTcpSocket } from '../node-internals';
+import type { SocketHandleInfo } from '../platform-api';
 import { PROTOCOL_INFO_LAYOUT, PROTOCOL_INFO_SIZE } from '../protocol-info';
-import { HandoverServer } from '../handover-server';
-import { SocketHandle, type SocketHandleOps } from '../socket-handle';
 import {
   FIONBIO,
   FROM_PROTOCOL_INFO,
@@ -23,25 +22,22 @@ import {
   WSAENOTSOCK,
 } from './constants';
 import { GetLastError, SetHandleInformation } from './kernel32';
-import { AcceptLoop } from './accept-loop';
-import { findSocketByKey } from './node-socket-lookup';
-import { createListeningSocket, localAddress } from './raw-listener';
 import { winsockError } from './winsock-error';
 import { closesocket, getsockopt, ioctlsocket, WSADuplicateSocketA, WSADuplicateSocketW, WSAGetLastError, WSASocketA, WSASocketW } from './ws2_32';
 
-function duplicateSocket(socket: bigint, targetPid: number): Buffer {
+export function duplicateSocket(socket: bigint, targetPid: number): Buffer {
   const info = Buffer.alloc(PROTOCOL_INFO_SIZE);
   if (WSADuplicateSocketW(socket, targetPid, info) !== 0) throw winsockError('WSADuplicateSocketW', WSAGetLastError());
   return info;
 }
 
-function duplicateSocketAnsi(socket: bigint, targetPid: number): Buffer {
+export function duplicateSocketAnsi(socket: bigint, targetPid: number): Buffer {
   const info = Buffer.alloc(PROTOCOL_INFO_A_SIZE);
   if (WSADuplicateSocketA(socket, targetPid, info) !== 0) throw winsockError('WSADuplicateSocketA', WSAGetLastError());
   return info;
 }
 
-function setBlocking(socket: bigint, blocking: boolean): void {
+export function setBlocking(socket: bigint, blocking: boolean): void {
   if (ioctlsocket(socket, FIONBIO, [blocking ? 0 : 1]) !== 0) throw winsockError('ioctlsocket', WSAGetLastError());
 }
 
@@ -52,11 +48,11 @@ function intOption(socket: bigint, optname: number): number {
   return value.readInt32LE(0);
 }
 
-function closeSocket(socket: bigint): void {
+export function closeSocket(socket: bigint): void {
   if (closesocket(socket) !== 0) throw winsockError('closesocket', WSAGetLastError());
 }
 
-function adopt(socket: bigint, kind: 'server' | 'socket', allowHalfOpen = false): net.Server | net.Socket {
+export function adopt(socket: bigint, kind: 'server' | 'socket', allowHalfOpen = false): net.Server | net.Socket {
   const wrap = wrapTcpSocket(Number(socket), kind);
   if (typeof wrap === 'number') {
     throw new SocketHandoffError('ERR_BINDING_UNAVAILABLE', `Node could not adopt SOCKET ${socket} (libuv error ${wrap}); the handle is still open: close() it`);
@@ -66,14 +62,7 @@ function adopt(socket: bigint, kind: 'server' | 'socket', allowHalfOpen = false)
   return new net.Socket({ handle: wrap, readable: true, writable: true, allowHalfOpen } as net.SocketConstructorOpts);
 }
 
-const handleOps: SocketHandleOps = {
-  close: closeSocket,
-  adoptHandoverServer: (socket) => new HandoverServer(socket, false),
-  adoptServer: (socket) => adopt(socket, 'server') as net.Server,
-  adoptSocket: (socket, options) => adopt(socket, 'socket', options.allowHalfOpen) as net.Socket,
-};
-
-function importSocket(protocolInfo: Buffer): SocketHandle {
+export function importSocket(protocolInfo: Buffer): SocketHandleInfo {
   // The ANSI variant (372 bytes) is PHP's; both share the layout up to szProtocol.
   const ansi = protocolInfo.length === PROTOCOL_INFO_A_SIZE;
   const create = ansi ? WSASocketA : WSASocketW;
@@ -95,46 +84,15 @@ function importSocket(protocolInfo: Buffer): SocketHandle {
     const listening = type === SOCK_STREAM ? intOption(socket, SO_ACCEPTCONN) !== 0 : false;
     // WSA_FLAG_NO_HANDLE_INHERIT has no effect on this path; Python and .NET clear the flag too.
     if (!SetHandleInformation(socket, HANDLE_FLAG_INHERIT, 0)) throw winsockError('SetHandleInformation', GetLastError());
-    return new SocketHandle(
-      {
-        handle: socket,
-        family: protocolInfo.readInt32LE(PROTOCOL_INFO_LAYOUT.iAddressFamily.offset),
-        type,
-        protocol: protocolInfo.readInt32LE(PROTOCOL_INFO_LAYOUT.iProtocol.offset),
-        listening,
-      },
-      handleOps,
-    );
+    return {
+      handle: socket,
+      family: protocolInfo.readInt32LE(PROTOCOL_INFO_LAYOUT.iAddressFamily.offset),
+      type,
+      protocol: protocolInfo.readInt32LE(PROTOCOL_INFO_LAYOUT.iProtocol.offset),
+      listening,
+    };
   } catch (err) {
     closesocket(socket);
     throw err;
   }
 }
-
-function acceptLoop(socket: bigint, onAccept: (socket: bigint) => void, onError: (err: SocketHandoffError) => void): () => Promise<void> {
-  const loop = new AcceptLoop(socket, onAccept, onError);
-  loop.start();
-  return () => loop.stop();
-}
-
-function adoptAccepted(socket: bigint, allowHalfOpen: boolean): net.Socket {
-  try {
-    return adopt(socket, 'socket', allowHalfOpen) as net.Socket;
-  } catch (err) {
-    closesocket(socket);
-    throw err;
-  }
-}
-
-export const win32TokenBackend: TokenBackend = {
-  findSocketByKey,
-  duplicateSocket,
-  duplicateSocketAnsi,
-  importSocket,
-  setBlocking,
-  listenSocket: createListeningSocket,
-  localAddress,
-  acceptLoop,
-  adoptAccepted,
-  closeSocket,
-};

@@ -3,16 +3,19 @@
  * travels as a WSADuplicateSocketW token made for the receiver's pid.
  */
 import * as net from 'node:net';
+import { debug } from '../debug';
 import { invalidArgValue, SocketHandoffError } from '../errors';
-import { exportHeld, importSocket } from '../token-api';
-import { newestPipeClient } from '../win32/pipe-client';
-import { debug } from './debug';
-import { FrameError } from './frame-codec';
-import type { ChannelPeer, HandoffTransport } from './transport';
+import { controlledHandle, heldSocketKey } from '../node-socket';
+import type { ChannelPeer, PlatformTransport } from '../platform-api';
+import { protocolInfoFromBytes } from '../protocol-info';
+import { encodeProtocolInfo, tokenToBytes } from '../token-codec';
+import { findSocketByKey } from './node-socket-lookup';
+import { newestPipeClient } from './pipe-client';
+import { duplicateSocket, importSocket } from './tokens';
 
 const PIPE_PREFIX = /^\\\\[.?]\\pipe\\/i;
 
-export const win32PipeTransport: HandoffTransport = {
+export const win32PipeTransport: PlatformTransport = {
   // A named pipe read by libuv cannot be drained synchronously from JS, so a sender could not see
   // at its deadline an ack already in the pipe: the two-phase protocol 1 only.
   deliverOnReceipt: false,
@@ -64,13 +67,23 @@ export const win32PipeTransport: HandoffTransport = {
   },
 
   attach(target, peerPid) {
-    const { token, release } = exportHeld(target, peerPid);
-    return { fields: { token }, release };
+    const controlled = controlledHandle(target);
+    if (controlled !== undefined) return { fields: { token: encodeProtocolInfo(duplicateSocket(controlled, peerPid)) }, release: () => undefined };
+    const { key, release } = heldSocketKey(target);
+    try {
+      return { fields: { token: encodeProtocolInfo(duplicateSocket(findSocketByKey(key), peerPid)) }, release };
+    } catch (err) {
+      release();
+      throw err;
+    }
   },
 
   detach(message, descriptors) {
     for (const d of descriptors) d.close();
-    if (typeof message.token !== 'string') throw new FrameError('ERR_MALFORMED_FRAME', 'socket.token must be a string');
-    return importSocket(message.token);
+    if (typeof message.token !== 'string') throw new SocketHandoffError('ERR_MALFORMED_FRAME', 'socket.token must be a string');
+    const bytes = tokenToBytes(message.token);
+    // Structural checks first: "ChainLen 9 out of range" says more than the provider's WSAESOCKTNOSUPPORT.
+    protocolInfoFromBytes(bytes);
+    return importSocket(bytes);
   },
 };

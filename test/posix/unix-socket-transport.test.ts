@@ -1,5 +1,5 @@
 /**
- * The Linux transport of the channel (src/channel/unix-socket-transport.ts) in one process: a real
+ * The Linux transport of the channel (src/posix/unix-socket-transport.ts) in one process: a real
  * hand-off, and peers that attach descriptors where they do not belong. Every descriptor that
  * cannot be adopted is closed: the process's descriptor count ends where it started.
  */
@@ -51,8 +51,14 @@ describeOnLinux('unix socket transport', 'Unix sockets with SCM_RIGHTS', () => {
   beforeAll(async () => {
     dir = fs.mkdtempSync(path.join(os.tmpdir(), 'transport-test-'));
     receiver = await openReceiver(path.join(dir, 'chan.sock'), (socket) => {
-      adopted.push(socket as net.Socket);
-      (socket as net.Socket).end('adopted\n');
+      if (!(socket instanceof net.Socket)) throw new Error('only connections are sent here');
+      adopted.push(socket);
+      // Answers with the first 9 bytes it reads: the sender's head ('head:'), then the client's 'body'.
+      let text = '';
+      socket.on('data', (d) => {
+        text += d;
+        if (text.length >= 9) socket.end(`adopted ${text}\n`);
+      });
     });
     receiver.on('clientError', (err: { code: string }) => clientErrors.push(err.code));
   });
@@ -120,13 +126,13 @@ describeOnLinux('unix socket transport', 'Unix sockets with SCM_RIGHTS', () => {
     const sender = await openSender(receiver.endpoint);
     const server = net.createServer((socket) => void sender.send(socket, { head: 'head:' }));
     await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-    const client = net.connect((server.address() as net.AddressInfo).port, '127.0.0.1');
+    const client = net.connect((server.address() as net.AddressInfo).port, '127.0.0.1', () => client.write('body'));
     const text = await new Promise<string>((resolve) => {
       let out = '';
       client.on('data', (d) => (out += d));
       client.on('end', () => resolve(out));
     });
-    expect(text).toBe('adopted\n');
+    expect(text).toBe('adopted head:body\n');
     expect(adopted).toHaveLength(1);
     await sender.close();
     server.close();

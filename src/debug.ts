@@ -1,0 +1,4 @@
+/** Tracing for NODE_DEBUG=socket-handoff: handshakes, hand-offs, acks and refusals, with pids. */
+import { debuglog } from 'node:util';
+
+export const debug = debuglog('socket-handoff');

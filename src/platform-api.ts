@@ -1,0 +1,145 @@
+/**
+ * The one interface between the core (token calls, HandoverServer, SocketHandle, the channel) and a
+ * platform (src/win32, src/posix, or unsupported-platform.ts). platform.ts picks the implementation,
+ * once. A platform deals in raw sockets (bigint: a SOCKET on Windows, a descriptor on Linux) and
+ * facts about them; it turns them into Node's own net.Socket/net.Server, but never builds an object
+ * of this package: the core does that from what the platform returns.
+ */
+import type { EventEmitter } from 'node:events';
+import type * as net from 'node:net';
+import type { AddressInfo } from './endpoint-key';
+import type { SocketHandoffError } from './errors';
+
+/** Facts about an imported or received socket, read from the OS right after the import. */
+export interface SocketHandleInfo {
+  /** The raw socket: a SOCKET on Windows, a descriptor on Linux. */
+  handle: bigint;
+  /** Address family, e.g. AF_INET (2), AF_INET6 (23 on Windows, 10 on Linux). */
+  family: number;
+  /** Socket type, e.g. SOCK_STREAM (1) or SOCK_DGRAM (2). */
+  type: number;
+  /** Protocol, e.g. IPPROTO_TCP (6) or IPPROTO_UDP (17). */
+  protocol: number;
+  /** True when the socket is listening (SO_ACCEPTCONN). */
+  listening: boolean;
+}
+
+/** A running accept path on a raw listening socket (HandoverServer's). */
+export interface AcceptLoop {
+  /** Stops accepting; resolves once nothing of this process is pending on the socket. The socket stays open. */
+  stop(): Promise<void>;
+  /** As net.Server's ref()/unref(): whether the accept path alone keeps the event loop alive. */
+  ref(): void;
+  unref(): void;
+}
+
+/** A descriptor that arrived with a frame (Linux); closed unless someone takes it. */
+export interface ReceivedDescriptor {
+  readonly fd: number;
+  /** Takes ownership of the descriptor (once). */
+  take(): number;
+  close(): void;
+}
+
+/**
+ * A connected byte stream between sender and receiver: a net.Socket over a named pipe on Windows,
+ * a Unix socket read with recvmsg() on Linux. Emits 'data' (chunk, descriptors?, descriptorsLost?),
+ * 'error' and 'close'. `descriptorsLost` says that descriptors sent with these bytes could not be
+ * installed in this process (Linux: MSG_CTRUNC at the descriptor limit).
+ */
+export interface ChannelLink extends EventEmitter {
+  readonly destroyed: boolean;
+  readonly writable: boolean;
+  readonly closed: boolean;
+  /** Bytes written that the OS has not taken yet (0: all of it is on its way to the peer). */
+  readonly writableLength: number;
+  /** Only where the transport can: reads now, synchronously, what the peer has already written. */
+  readNow?(): void;
+  /** Only where the transport can: stops the peer writing more, then reads synchronously what it wrote. */
+  drain?(): void;
+  write(data: Buffer): boolean;
+  /** Only on transports that carry descriptors: a copy of `fd` rides with the first byte of `data`. */
+  writeWithDescriptor?(data: Buffer, fd: number): boolean;
+  end(): unknown;
+  end(data: Buffer): unknown;
+  destroy(): unknown;
+}
+
+/** What the OS says about the peer of an accepted connection. */
+export interface ChannelPeer {
+  pid?: number;
+  uid?: number;
+  /** Set when the peer is on another machine (Windows named pipes can be remote). */
+  remoteComputer?: string;
+}
+
+export interface ChannelListener {
+  close(): Promise<void>;
+}
+
+/** The platform's half of the hand-off channel: where it lives, who the peer is, how a socket travels. */
+export interface PlatformTransport {
+  /** True where protocol 2 is offered (see HandoffTransport in channel/transport.ts). */
+  readonly deliverOnReceipt: boolean;
+  /** The address of the channel called `name` (a named pipe path on Windows, a socket path on Linux). */
+  endpoint(name: string): string;
+  /**
+   * Listens on `endpoint`; `onConnection` runs for each sender that connects, with what the OS says about it.
+   * @throws (rejects) `ERR_CHANNEL_IN_USE`, `ERR_CHANNEL_FAILED`.
+   */
+  listen(endpoint: string, onConnection: (link: ChannelLink, peer: ChannelPeer) => void, onError: (err: Error) => void): Promise<ChannelListener>;
+  /** Connects to a receiver. @throws (rejects) `ERR_CHANNEL_UNAVAILABLE`, `ERR_FOREIGN_UID`. */
+  connect(endpoint: string, timeoutMs: number): Promise<ChannelLink>;
+  /**
+   * Makes `target` travel to process `peerPid`: the fields to put in the `socket` frame, the
+   * descriptor to attach (Linux), and `release()` to undo side effects (reading held) if it fails.
+   */
+  attach(target: net.Socket | net.Server, peerPid: number): { fields: Record<string, unknown>; descriptor?: number; release: () => void };
+  /** Takes the socket a `socket` frame (and what came with it) carries: this process owns it now. */
+  detach(message: { id: number; token?: unknown }, descriptors: ReceivedDescriptor[]): SocketHandleInfo;
+}
+
+/** PHP's named file mappings (Windows). */
+export interface FileMappings {
+  createMapping(name: string, bytes: Buffer): bigint;
+  readMapping(name: string, size: number): Buffer;
+  closeMapping(map: bigint): void;
+}
+
+/** Everything the core asks of a platform. Calls a platform does not have throw `ERR_UNSUPPORTED_PLATFORM`. */
+export interface Platform {
+  /** 'win32', 'linux', or the name of a platform without sockets to hand over. */
+  readonly name: string;
+
+  /** The raw socket behind a Node TCP handle, found by its address key (Windows: Node hides it). */
+  findSocketByKey(key: string): bigint;
+  /** WSADuplicateSocketW for `targetPid`: the 628 bytes of WSAPROTOCOL_INFOW. */
+  duplicateSocket(socket: bigint, targetPid: number): Buffer;
+  /** WSADuplicateSocketA for `targetPid`: the 372 bytes of WSAPROTOCOL_INFOA (PHP's variant). */
+  duplicateSocketAnsi(socket: bigint, targetPid: number): Buffer;
+  /** WSASocketW from 628 bytes, or WSASocketA from 372; the caller owns the new socket. */
+  importSocket(protocolInfo: Buffer): SocketHandleInfo;
+  /** ioctlsocket(FIONBIO): blocking mode is socket state, shared by every process holding it. */
+  setBlocking(socket: bigint, blocking: boolean): void;
+  /** PHP's file mappings; loaded on first use. */
+  fileMappings(): FileMappings;
+  /** The system's text for an error number (socket_strerror), or '' when it has none. */
+  errorText(errno: number): string;
+
+  /** closesocket() on Windows, close() on Linux. */
+  closeSocket(socket: bigint): void;
+  /** A listening raw socket as an already listening net.Server (libuv accepts on it). The socket stays open if this throws. */
+  adoptServer(socket: bigint): net.Server;
+  /** A connected raw socket as a net.Socket. The socket stays open if this throws. */
+  adoptSocket(socket: bigint, allowHalfOpen: boolean): net.Socket;
+
+  /** A listening TCP socket made outside libuv (HandoverServer's); every failure closes what it opened. */
+  listenSocket(options: { host: string; port: number; backlog: number }): bigint;
+  /** Its local address. */
+  localAddress(socket: bigint): AddressInfo | undefined;
+  /** Starts the controlled accept path; accepted raw sockets go to `onAccept`, which owns them. */
+  acceptLoop(socket: bigint, onAccept: (socket: bigint) => void, onError: (err: SocketHandoffError) => void): AcceptLoop;
+
+  /** The channel's platform half. */
+  channelTransport(): PlatformTransport;
+}

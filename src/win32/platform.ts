@@ -1,0 +1,31 @@
+/**
+ * The Windows platform: Winsock tokens, HandoverServer's Winsock listener and accept path, PHP's
+ * file mappings and the named-pipe channel. Loaded by platform.ts on the first call that needs it.
+ */
+import type * as net from 'node:net';
+import type { Platform } from '../platform-api';
+import { AcceptLoop } from './accept-loop';
+import * as fileMappings from './file-mapping';
+import { findSocketByKey } from './node-socket-lookup';
+import { win32PipeTransport } from './pipe-transport';
+import { createListeningSocket, localAddress } from './raw-listener';
+import { adopt, closeSocket, duplicateSocket, duplicateSocketAnsi, importSocket, setBlocking } from './tokens';
+import { systemText } from './winsock-error';
+
+export const win32Platform: Platform = {
+  name: 'win32',
+  findSocketByKey,
+  duplicateSocket,
+  duplicateSocketAnsi,
+  importSocket,
+  setBlocking,
+  fileMappings: () => fileMappings,
+  errorText: systemText,
+  closeSocket,
+  adoptServer: (socket) => adopt(socket, 'server') as net.Server,
+  adoptSocket: (socket, allowHalfOpen) => adopt(socket, 'socket', allowHalfOpen) as net.Socket,
+  listenSocket: createListeningSocket,
+  localAddress,
+  acceptLoop: (socket, onAccept, onError) => AcceptLoop.start(socket, onAccept, onError),
+  channelTransport: () => win32PipeTransport,
+};
