@@ -37,7 +37,16 @@ export type SocketHandoffErrorCode =
   | 'ERR_FOREIGN_UID'
   | 'ERR_NO_DESCRIPTOR'
   | 'ERR_DESCRIPTORS_TRUNCATED'
-  | 'ERR_RECEIVER_BUSY';
+  | 'ERR_RECEIVER_BUSY'
+  | 'ERR_UPGRADE_IN_PROGRESS'
+  | 'ERR_UPGRADE_FAILED'
+  | 'ERR_UPGRADE_TIMEOUT'
+  | 'ERR_NOT_READY'
+  | 'ERR_RETIRED'
+  | 'ERR_PREDECESSOR_GONE'
+  | 'ERR_NAME_UNAVAILABLE'
+  | 'ERR_PID_FILE'
+  | 'ERR_SYSTEMD_FDS';
 
 /**
  * OS error codes that mean "out of descriptors, handles or buffers right now", not "this input is

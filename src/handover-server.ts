@@ -35,20 +35,29 @@ export class HandoverServer extends net.Server {
   #address: AddressInfo | undefined;
   readonly #allowHalfOpen: boolean;
 
-  /** @internal use HandoverServer.listen() or SocketHandle#toHandoverServer() */
-  constructor(socket: bigint, allowHalfOpen: boolean, connectionListener?: (socket: net.Socket) => void) {
+  /**
+   * @internal use HandoverServer.listen() or SocketHandle#toHandoverServer(). `deferAccept`: listen
+   * but take no connection until startAccepting() (an Upgrader's successor before its ready()).
+   */
+  constructor(socket: bigint, allowHalfOpen: boolean, connectionListener?: (socket: net.Socket) => void, deferAccept = false) {
     super();
     this.#socket = socket;
     this.#allowHalfOpen = allowHalfOpen;
     if (connectionListener) this.on('connection', connectionListener);
-    const backend = listenerBackend();
-    this.#address = backend.localAddress(socket);
-    this.#stopAccepting = backend.acceptLoop(
+    this.#address = listenerBackend().localAddress(socket);
+    if (!deferAccept) this.startAccepting();
+    process.nextTick(() => this.emit('listening'));
+  }
+
+  /** @internal starts the accept path of a server made with `deferAccept` (once; no-op otherwise). */
+  startAccepting(): void {
+    const socket = this.#socket;
+    if (socket === undefined || this.#stopAccepting !== undefined) return;
+    this.#stopAccepting = listenerBackend().acceptLoop(
       socket,
       (accepted) => this.#onAccept(accepted),
       (err) => this.emit('error', err),
     );
-    process.nextTick(() => this.emit('listening'));
   }
 
   /**
@@ -82,8 +91,8 @@ export class HandoverServer extends net.Server {
    */
   override close(callback?: (err?: Error) => void): this {
     const socket = this.#socket;
-    const stop = this.#stopAccepting;
-    if (socket === undefined || stop === undefined) {
+    const stop = this.#stopAccepting ?? (() => Promise.resolve()); // a deferred server never started accepting
+    if (socket === undefined) {
       if (callback) process.nextTick(callback, Object.assign(new Error('Server is not running.'), { code: 'ERR_SERVER_NOT_RUNNING' }));
       return this;
     }
