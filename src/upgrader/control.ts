@@ -50,13 +50,24 @@ export function controlNames(name: string): ControlNames {
  */
 export async function holdName(name: string, onConnection: (conn: FrameConnection, peer: ChannelPeer) => void): Promise<ChannelListener | undefined> {
   const transport = channelTransport();
+  // Linux: the listener's flock is the lock. Windows: a named object, since Wine lets a second
+  // process listen on a named pipe that is already listened on.
+  const unlock = process.platform === 'win32' ? (require('../win32/named-lock') as typeof import('../win32/named-lock')).takeNamedLock(name) : () => undefined;
+  if (unlock === undefined) return undefined;
   try {
-    return await transport.listen(
+    const listener = await transport.listen(
       transport.endpoint(name),
       (link: ChannelLink, peer: ChannelPeer) => onConnection(new FrameConnection(link, CONTROL_FRAME_SIZE), peer),
       () => undefined, // a failed accept on the control channel costs that one connection only
     );
+    return {
+      close: async () => {
+        await listener.close();
+        unlock();
+      },
+    };
   } catch (err) {
+    unlock();
     if ((err as SocketHandoffError).code === 'ERR_CHANNEL_IN_USE') return undefined;
     throw err;
   }

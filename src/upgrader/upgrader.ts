@@ -290,10 +290,10 @@ export class Upgrader extends EventEmitter {
         arrived();
       });
       if (missing().length > 0) this.#warn(new SocketHandoffError('ERR_HANDOFF_TIMEOUT', `listener(s) ${missing().join(', ')} of "${this.name}" did not arrive`));
+      debug('upgrader %d: inherited %s from pid %d', process.pid, [...received.keys()].join(', ') || 'nothing', reply.pid);
       this.#keep(received);
       this.#predecessor = queue;
       queue.conn.once('close', () => this.#onPredecessorGone(queue));
-      debug('upgrader %d: inherited %s from pid %d', process.pid, [...received.keys()].join(', ') || 'nothing', reply.pid);
       return true;
     } catch (err) {
       giveBack();
@@ -425,11 +425,13 @@ export class Upgrader extends EventEmitter {
     up?.detach();
     const control = this.#control;
     this.#control = undefined;
-    await control?.close();
+    // Not awaited yet: on Windows a pipe server's close waits for its connections, this one included.
+    const nameReleased = control?.close();
     // Nothing of this process is pending in the kernel once these have closed: the successor has it all.
     await Promise.all([...this.#servers.values()].map(closeServer));
     successor.conn.send({ type: 'retired' });
     successor.conn.close();
+    await nameReleased;
     this.#successor = undefined;
     debug('upgrader %d: retired in favour of pid %d; %d connection(s) to drain', process.pid, successor.pid, this.#connections.size);
     if (up) {
