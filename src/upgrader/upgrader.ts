@@ -326,6 +326,8 @@ export class Upgrader extends EventEmitter {
     try {
       // Accept first, then let the predecessor stop: for a moment both accept, never neither.
       for (const server of this.#deferred.splice(0)) server.startAccepting();
+      // From here on its going away is expected: it retires (and closes the connection) or it died.
+      this.#predecessor = undefined;
       if (predecessor && !predecessor.closed) {
         predecessor.send({ type: 'ready' });
         const answer = await predecessor.next(HANDOVER_TIMEOUT, `'retired' from the predecessor of "${this.name}"`).catch((err: Error) => err);
