@@ -2,7 +2,8 @@
  * Upgrader (src/upgrader/) across real processes, under clients that never stop: loops that open a
  * new connection per request, and keep-alive connections that send a request every 100 ms. Every
  * run must show 0 refused, 0 reset and 0 unanswered, and every retired generation must drain (its
- * keep-alive connections are finished by it, with `Connection: close`). On Windows (Wine) and
+ * keep-alive connections are finished by it, with `Connection: close`; quiet long-lived
+ * connections are closed cleanly once its drainTimeout has passed, while later upgrades go on). On Windows (Wine) and
  * natively on Linux. The fixture is fixtures/upgrader.js (orchestrator and clients) with
  * fixtures/upgrader-generation.js (one generation of the service).
  *
@@ -27,12 +28,14 @@ interface Run {
   failures: unknown[];
   byPid: Record<string, number>;
   keepAlive: { connections: number; finishedByGeneration: number; closedIdle: number; requests: number };
+  longLived: { connections: number; closedCleanly: number; failed: number };
 }
 interface Result {
   error?: unknown;
   runs: Run[];
   checks: { ok: boolean; what: string }[];
   drains: { pid: number; retired: boolean; drained: boolean }[];
+  overlaps: number;
   generations: { pid: number; how: string }[];
 }
 
@@ -45,6 +48,7 @@ function expectNoLoss(r: Result): void {
   for (const run of r.runs) {
     expect(counts(run)).toEqual({ what: run.what, refused: 0, reset: 0, unanswered: 0, failures: [] });
     expect(run.answered).toBe(run.requests);
+    expect(run.longLived.failed).toBe(0);
   }
 }
 
@@ -63,6 +67,10 @@ describe.each(CHANNEL_RUNTIMES)('Upgrader, $label', ({ line }) => {
     expect(r.drains.every((d) => d.retired && d.drained)).toBe(true);
     expect(five.keepAlive.finishedByGeneration).toBe(five.keepAlive.connections);
     expect(five.keepAlive.requests).toBeGreaterThan(50);
+    // Quiet long-lived connections keep a retired generation draining for its whole drainTimeout
+    // (3 s), then it closes them cleanly; meanwhile the next upgrades go on: drains overlap.
+    expect(five.longLived.closedCleanly).toBeGreaterThan(0);
+    expect(r.overlaps).toBeGreaterThanOrEqual(1);
   });
 
   it('a successor from outside that never calls ready(), a start racing it, then one from outside; nothing lost', async () => {
