@@ -223,3 +223,48 @@ function get(port: number): Promise<string> {
     }
   });
 });
+
+(process.platform === 'linux' ? describe : describe.skip)('Upgrader name held by another user (Linux)', () => {
+  const NOBODY = 65534;
+  it('refuses to take over a name whose holder runs as another user: ERR_FOREIGN_UID', async () => {
+    // Names live in per-user runtime folders, so two users meet only on an absolute path in a shared folder.
+    const root = fs.mkdtempSync(path.join(os.tmpdir(), 'upgrader-foreign-'));
+    fs.chmodSync(root, 0o755);
+    const pkg = path.join(root, 'pkg');
+    fs.cpSync(path.join(__dirname, '..', '..', 'dist'), path.join(pkg, 'dist'), { recursive: true });
+    fs.writeFileSync(path.join(pkg, 'package.json'), JSON.stringify({ name: 'socket-handoff', main: 'dist/index.js' }));
+    for (const dep of ['koffi', `@koromix/koffi-linux-${process.arch}`]) {
+      fs.cpSync(path.join(__dirname, '..', '..', 'node_modules', dep), path.join(pkg, 'node_modules', dep), { recursive: true });
+    }
+    const shared = path.join(root, 'shared');
+    fs.mkdirSync(shared);
+    fs.chmodSync(shared, 0o777);
+    const name = path.join(shared, 'shop');
+    const script = path.join(root, 'holder.js');
+    fs.writeFileSync(
+      script,
+      `const { Upgrader } = require(${JSON.stringify(pkg)});
+       Upgrader.start({ name: ${JSON.stringify(name)} }).then(async (u) => { await u.ready(); console.log(JSON.stringify({ ready: process.getuid() })); process.stdin.on('end', () => process.exit(0)).resume(); },
+         (err) => { console.log(JSON.stringify({ error: err.code, message: err.message })); process.exit(1); });`,
+    );
+    const args = [script];
+    const options = { cwd: root, env: { PATH: process.env.PATH ?? '/usr/bin:/bin' }, stdio: ['pipe', 'pipe', 'inherit'] as ('pipe' | 'inherit')[] };
+    const holder =
+      process.getuid?.() === 0
+        ? spawn(process.execPath, args, { ...options, uid: NOBODY, gid: NOBODY })
+        : spawn('sudo', ['-n', '-u', `#${NOBODY}`, '-g', `#${NOBODY}`, process.execPath, ...args], options);
+    try {
+      const first = await new Promise<string>((resolve) => holder.stdout?.once('data', (d) => resolve(String(d))));
+      expect(JSON.parse(first)).toEqual({ ready: NOBODY });
+      // eslint-disable-next-line @typescript-eslint/no-require-imports
+      const { Upgrader } = require('../../src/upgrader') as typeof import('../../src/upgrader');
+      await expect(Upgrader.start({ name })).rejects.toEqual(expect.objectContaining({ code: 'ERR_FOREIGN_UID', message: expect.stringMatching(/uid 65534/) }));
+      // It refused before touching anything: the other user's generation still holds the name.
+      expect(holder.exitCode).toBeNull();
+    } finally {
+      holder.stdin?.end();
+      await new Promise((resolve) => (holder.exitCode !== null ? resolve(null) : holder.once('exit', resolve)));
+      fs.rmSync(root, { recursive: true, force: true });
+    }
+  });
+});
