@@ -300,8 +300,7 @@ export class Upgrader extends EventEmitter {
       throw err;
     } finally {
       arrived = undefined;
-      if (received.size > 0 && !this.#inherited) giveBack();
-      if (!this.#predecessor || this.#predecessor !== queue) queue.destroy();
+      if (this.#predecessor !== queue) queue.destroy();
       await inbox.close();
     }
   }
