@@ -69,7 +69,7 @@ describe.each(CHANNEL_RUNTIMES)('Upgrader, $label', ({ line }) => {
     expect(five.keepAlive.requests).toBeGreaterThan(50);
     // Quiet long-lived connections keep a retired generation draining for its whole drainTimeout
     // (6 s), then it closes them cleanly; meanwhile the next upgrades go on: drains overlap.
-    expect(five.longLived.closedCleanly).toBeGreaterThan(0);
+    expect(r.runs.reduce((n, run) => n + run.longLived.closedCleanly, 0)).toBeGreaterThanOrEqual(2);
     expect(r.overlaps).toBeGreaterThanOrEqual(1);
   });
 
