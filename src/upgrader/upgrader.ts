@@ -94,7 +94,7 @@ export class Upgrader extends EventEmitter {
    * of all its listeners (it keeps accepting meanwhile); otherwise this is the first generation.
    * Listeners passed by systemd (LISTEN_PID/LISTEN_FDS/LISTEN_FDNAMES) are taken on Linux.
    * @throws (rejects) `ERR_UPGRADE_IN_PROGRESS` (another generation is starting or taking over),
-   *   `ERR_NOT_READY` (the serving generation has not called ready() yet), `ERR_FOREIGN_UID` (Linux:
+   *   `ERR_NOT_READY` (the serving generation has not called ready() yet), `ERR_HANDSHAKE_TIMEOUT` (it did not answer), `ERR_FOREIGN_UID` (Linux:
    *   the name is held by another user), `ERR_NAME_UNAVAILABLE`, `ERR_SYSTEMD_FDS`, the channel's
    *   codes (`ERR_CHANNEL_FAILED`, `ERR_UNSUPPORTED_PLATFORM`…), and the argument codes.
    * @example const upgrader = await Upgrader.start({ name: 'shop', pidFile: '/run/shop.pid' });
