@@ -534,10 +534,12 @@ export class Upgrader extends EventEmitter {
     await slot?.close();
   }
 
-  /** Everything but the servers: held listeners, the control connections, the name and the slot. */
+  /** Everything but the servers: held listeners (inherited or systemd's), the control connections, the name and the slot. */
   async #releaseAll(): Promise<void> {
-    for (const held of this.#held.values()) held.close();
+    for (const held of [...this.#held.values(), ...this.#systemd.values(), ...this.#systemdExtra]) held.close();
     this.#held.clear();
+    this.#systemd.clear();
+    this.#systemdExtra = [];
     this.#predecessor?.destroy();
     this.#predecessor = undefined;
     this.#successor?.conn.destroy();
