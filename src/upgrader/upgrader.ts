@@ -76,6 +76,7 @@ export class Upgrader extends EventEmitter {
   #upgrade: PendingUpgrade | undefined;
   #readying: Promise<void> | undefined;
   #drainTimer: NodeJS.Timeout | undefined;
+  #draining = false;
   #drained = false;
   #started = false;
 
@@ -440,6 +441,7 @@ export class Upgrader extends EventEmitter {
       else up.reject(new SocketHandoffError('ERR_UPGRADE_FAILED', `another generation (pid ${successor.pid}) took "${this.name}" over first`));
     }
     this.emit('retire');
+    this.#draining = true; // from here on, not before: 'drained' always follows 'retire'
     if (this.#connections.size === 0) process.nextTick(() => this.#finishDrain());
     else this.#drainTimer = setTimeout(() => this.#finishDrain(), this.#drainTimeout);
   }
@@ -450,7 +452,7 @@ export class Upgrader extends EventEmitter {
       this.#connections.add(socket);
       socket.once('close', () => {
         this.#connections.delete(socket);
-        if (this.#state === 'retired' && this.#connections.size === 0) this.#finishDrain();
+        if (this.#draining && this.#connections.size === 0) this.#finishDrain();
       });
     });
   }
