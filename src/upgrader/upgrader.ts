@@ -475,12 +475,10 @@ export class Upgrader extends EventEmitter {
         if (this.#upgrade !== pending) return;
         this.#upgrade = undefined;
         pending.detach();
-        // Its control connection may not have closed yet: it is no successor any more, now.
-        const successor = this.#successor;
-        if (successor !== undefined && successor.pid === child.pid) {
-          this.#successor = undefined;
-          successor.conn.destroy();
-        }
+        // It is no successor any more, even if its control connection has not closed yet. That
+        // connection is left to close with the process: closing it from here would tell a live
+        // successor that its predecessor died, and it would start accepting just before its end.
+        if (this.#successor?.pid === child.pid) this.#successor = undefined;
         debug('upgrader %d: upgrade failed: %s', process.pid, err.message);
         reject(err);
       };
@@ -488,8 +486,8 @@ export class Upgrader extends EventEmitter {
       const onExit = (code: number | null, signal: string | null) =>
         fail(new SocketHandoffError('ERR_UPGRADE_FAILED', `the new generation (pid ${child.pid}) exited before it was ready (${signal ? `signal ${signal}` : `code ${code}`}); this one serves on`));
       const timer = setTimeout(() => {
+        child.kill('SIGKILL'); // first: it must not live on to see anything of this process
         fail(new SocketHandoffError('ERR_UPGRADE_TIMEOUT', `the new generation (pid ${child.pid}) was not ready within ${opts.timeout} ms; it was killed and this one serves on`));
-        child.kill('SIGKILL');
       }, opts.timeout);
       const pending: PendingUpgrade = {
         child,
