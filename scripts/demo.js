@@ -10,10 +10,10 @@
  * parsed, to worker B, which resumes it: the client sees one unbroken sequence and no reconnect.
  * Then a worker dies and the dispatcher hands its next connection to the other one instead; with
  * no worker left, the dispatcher serves the connection that came back itself.
- * Last, a zero-downtime restart (scripts/demo/restart.js): server v1 listens with a HandoverServer
- * while client loops keep sending requests; v2, a new process that knows only the channel name,
- * receives the listening socket from v1, which exits after its last connection; then v2 hands it to
- * v3. Every request must be answered: none refused, none reset.
+ * Last, zero-downtime upgrades (scripts/demo/restart.js): server v1 runs with an Upgrader while
+ * client loops keep sending requests; upgrader.upgrade() starts v2, which inherits the listener
+ * and becomes ready, and v1 retires, drains and exits; then v2 upgrades to v3 the same way. Every
+ * request must be answered: none refused, none reset.
  *
  *   node scripts/demo.js                 drive it with real clients; exit 0 when every check passed, 1 otherwise
  *   node scripts/demo.js --serve [--port N]   keep it running on 127.0.0.1:N (default 8080) for curl or a
@@ -154,7 +154,7 @@ async function drive() {
   console.log(
     `socket-handoff demo (Node ${process.version}, ${process.platform} ${process.arch}): ` +
       'a dispatcher hands connections to worker processes, a live WebSocket moves between them, ' +
-      'and a server restarts twice under load without losing a request',
+      'and a server upgrades itself twice (Upgrader) under load without losing a request',
   );
   const events = [];
   const { dispatcher, port } = await start(0, (worker, message) => events.push({ worker: worker.name, ...message }));
@@ -236,7 +236,7 @@ async function drive() {
   await dispatcher.close();
   say(tag, `worker A exited with code 0; the dispatcher closed its listener and its channels`);
 
-  // 5. Zero-downtime restart: v1 -> v2 -> v3 under continuous load.
+  // 5. Zero-downtime upgrades with Upgrader: v1 -> v2 -> v3 under continuous load.
   await runRestart({ say, check, setStep: (text) => (step = text), servers, onFailure: fail });
   finished = true;
   say('[demo]', 'done: every check passed');

@@ -40,7 +40,16 @@ export type SocketHandoffErrorCode =
   | 'ERR_RECEIVER_BUSY'
   | 'ERR_HANDOFF_LATE'
   | 'ERR_SERVER_NOT_RUNNING'
-  | 'ERR_SERVER_ALREADY_LISTEN';
+  | 'ERR_SERVER_ALREADY_LISTEN'
+  | 'ERR_UPGRADE_IN_PROGRESS'
+  | 'ERR_UPGRADE_FAILED'
+  | 'ERR_UPGRADE_TIMEOUT'
+  | 'ERR_NOT_READY'
+  | 'ERR_RETIRED'
+  | 'ERR_PREDECESSOR_GONE'
+  | 'ERR_NAME_UNAVAILABLE'
+  | 'ERR_PID_FILE'
+  | 'ERR_SYSTEMD_FDS';
 
 /**
  * OS error codes that mean "out of descriptors, handles or buffers right now", not "this input is

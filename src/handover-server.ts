@@ -91,6 +91,8 @@ export class HandoverServer extends net.Server {
   /** Closes of earlier listening sockets still in progress (Windows: until select() returns). */
   #stopping = 0;
   #refed = true;
+  /** Settles once this process's copy of the last listening socket is closed. */
+  #listenerClosed: Promise<void> = Promise.resolve();
   readonly #allowHalfOpen: boolean;
 
   private constructor(allowHalfOpen: boolean, connectionListener?: (socket: net.Socket) => void) {
@@ -124,10 +126,21 @@ export class HandoverServer extends net.Server {
    * socket is still the caller's.
    * @internal
    */
-  static adopt(socket: bigint): HandoverServer {
+  static adopt(socket: bigint, deferAccept = false): HandoverServer {
     const server = new HandoverServer(false);
-    server.#start(socket);
+    server.#start(socket, deferAccept);
     return server;
+  }
+
+  /**
+   * Starts the accept path of a server adopted with `deferAccept` (an Upgrader's successor before
+   * its ready()); does nothing if it accepts already or was closed.
+   * @internal
+   */
+  startAccepting(): void {
+    const socket = this.#socket;
+    if (socket === undefined || this.#accepting !== undefined) return;
+    this.#accepting = this.#acceptLoop(socket);
   }
 
   /**
@@ -175,9 +188,16 @@ export class HandoverServer extends net.Server {
     const loop = this.#accepting;
     this.#socket = undefined;
     this.#accepting = undefined;
-    if (socket !== undefined && loop !== undefined) {
+    if (socket !== undefined && loop === undefined) {
+      // Adopted with deferAccept and never started: nothing accepts on it.
+      try {
+        platform().closeSocket(socket);
+      } catch (err) {
+        this.emit('error', err);
+      }
+    } else if (socket !== undefined && loop !== undefined) {
       this.#stopping++;
-      void loop.stop().then(() => {
+      this.#listenerClosed = loop.stop().then(() => {
         this.#stopping--;
         try {
           platform().closeSocket(socket);
@@ -190,6 +210,17 @@ export class HandoverServer extends net.Server {
     }
     this.#emitCloseIfDrained();
     return this;
+  }
+
+  /**
+   * Closes as close() does, and resolves once this process's copy of the listening socket is
+   * closed, without waiting, as 'close' does, for the connections it accepted (an Upgrader retiring
+   * drains those itself).
+   * @internal
+   */
+  closeListening(): Promise<void> {
+    if (this.#socket !== undefined) this.close();
+    return this.#listenerClosed;
   }
 
   /** As net.Server's: the number of open connections this server accepted, to `callback` on a later tick. */
@@ -227,20 +258,24 @@ export class HandoverServer extends net.Server {
     }
   }
 
-  /** Starts accepting on a listening raw socket; throws (the socket still the caller's) if it cannot. */
-  #start(socket: bigint): void {
-    const p = platform();
-    const address = p.localAddress(socket);
-    const loop = p.acceptLoop(
+  /** Starts accepting on a listening raw socket (unless `deferAccept`); throws (the socket still the caller's) if it cannot. */
+  #start(socket: bigint, deferAccept = false): void {
+    const address = platform().localAddress(socket);
+    const loop = deferAccept ? undefined : this.#acceptLoop(socket);
+    this.#socket = socket;
+    this.#accepting = loop;
+    this.#address = address;
+    process.nextTick(() => this.emit('listening'));
+  }
+
+  #acceptLoop(socket: bigint): AcceptLoop {
+    const loop = platform().acceptLoop(
       socket,
       (accepted) => this.#onAccept(accepted),
       (err) => this.emit('error', err),
     );
     if (!this.#refed) loop.unref();
-    this.#socket = socket;
-    this.#accepting = loop;
-    this.#address = address;
-    process.nextTick(() => this.emit('listening'));
+    return loop;
   }
 
   #onAccept(accepted: bigint): void {

@@ -11,3 +11,4 @@ export { openSender, SocketSender, type SenderOptions, type SendOptions, type Se
 export { PROTOCOL_VERSION } from './channel/messages';
 export { MAX_FRAME_SIZE } from './channel/frame-codec';
 export { detachWebSocket, attachWebSocket, sendWebSocket, type DetachedWebSocket, type DetachOptions, type SendWebSocketOptions, type AttachOptions, type WebSocketLike, type WebSocketClass } from './websocket';
+export { Upgrader, type UpgraderOptions, type UpgradeOptions } from './upgrader';

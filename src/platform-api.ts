@@ -141,5 +141,20 @@ export interface Platform {
   acceptLoop(socket: bigint, onAccept: (socket: bigint) => void, onError: (err: SocketHandoffError) => void): AcceptLoop;
 
   /** The channel's platform half. */
+  /** A second raw socket for the same listener, owned by this process: a dup on Linux, a token made for this process and imported on Windows. */
+  duplicateListener(socket: bigint): bigint;
+  /**
+   * Holds the machine-wide lock `name` for this process; its release, or undefined when another
+   * process holds it. Windows: a Local\\ named mutex (Wine lets a second process listen on a named
+   * pipe already listened on). Linux: nothing to take, the channel's flock is the lock.
+   */
+  takeNamedLock(name: string): (() => void) | undefined;
+  /**
+   * A descriptor inherited from systemd (socket activation): made close-on-exec and non-blocking,
+   * then its facts; closed when it is not an IPv4/IPv6 socket. Linux only.
+   */
+  inheritedSocket(fd: number): SocketHandleInfo;
+  /** sd_notify(3): one datagram with `state` to the AF_UNIX socket `target` ($NOTIFY_SOCKET). Linux only. */
+  notifySystemd(target: string, state: string): void;
   channelTransport(): PlatformTransport;
 }

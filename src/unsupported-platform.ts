@@ -42,6 +42,10 @@ export function unsupportedPlatform(platformName: string): Platform {
     listenSocket: listener,
     localAddress: listener,
     acceptLoop: listener,
+    duplicateListener: listener,
+    takeNamedLock: () => () => undefined,
+    inheritedSocket: () => notHere(`systemd socket activation exists on Linux only; this is ${platformName}.`),
+    notifySystemd: () => notHere(`sd_notify exists on Linux only; this is ${platformName}.`),
     channelTransport: () =>
       notHere(
         `The hand-off channel runs on Windows (named pipes and WSADuplicateSocketW) and Linux (Unix sockets with SCM_RIGHTS); this is ${platformName}. ` +

@@ -13,7 +13,7 @@ const REPO = path.resolve(__dirname, '..');
 /** The layer of a module of src/ (path relative to src/, with .ts). */
 function layer(file: string): 'core' | 'platform' | 'base' {
   if (/^(win32|posix)\//.test(file) || file === 'platform.ts' || file === 'unsupported-platform.ts') return 'platform';
-  if (/^(channel|websocket|php)\//.test(file) || ['index.ts', 'token-api.ts', 'socket-handle.ts', 'handover-server.ts', 'dotnet-options.ts'].includes(file)) {
+  if (/^(channel|websocket|php|upgrader)\//.test(file) || ['index.ts', 'token-api.ts', 'socket-handle.ts', 'handover-server.ts', 'dotnet-options.ts'].includes(file)) {
     return 'core';
   }
   return 'base';

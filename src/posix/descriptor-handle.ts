@@ -6,8 +6,8 @@ import koffi from 'koffi';
 import * as net from 'node:net';
 import { SocketHandoffError } from '../errors';
 import type { SocketHandleInfo } from '../platform-api';
-import { AF_INET, AF_INET6, SO_ACCEPTCONN, SO_DOMAIN, SO_PROTOCOL, SO_TYPE, SOL_SOCKET } from './constants';
-import { close, getsockoptAt } from './libc';
+import { AF_INET, AF_INET6, F_DUPFD_CLOEXEC, F_GETFL, F_SETFD, F_SETFL, FD_CLOEXEC, O_NONBLOCK, SO_ACCEPTCONN, SO_DOMAIN, SO_PROTOCOL, SO_TYPE, SOL_SOCKET } from './constants';
+import { close, fcntl, getsockoptAt } from './libc';
 import { lastErrno, posixError } from './posix-error';
 
 /** close(), as a PosixError on failure. */
@@ -70,4 +70,23 @@ export function descriptorInfo(received: { take(): number }): SocketHandleInfo {
     throw new SocketHandoffError('ERR_UNSUPPORTED_SOCKET_TYPE', `the channel carries IPv4 and IPv6 sockets; this one has address family ${info.family}; it was closed`);
   }
   return info;
+}
+
+/** A second descriptor for the same socket, close-on-exec. @throws PosixError */
+export function duplicateDescriptor(socket: bigint): bigint {
+  const copy = fcntl(Number(socket), F_DUPFD_CLOEXEC, 'int', 0);
+  if (copy < 0) throw posixError('fcntl', lastErrno(), 'F_DUPFD_CLOEXEC');
+  return BigInt(copy);
+}
+
+/**
+ * A descriptor this process inherited (systemd socket activation): made close-on-exec, so no child
+ * inherits it again, and non-blocking, which the accept path needs; then what descriptorInfo() says.
+ * @throws SocketHandoffError `ERR_UNSUPPORTED_SOCKET_TYPE` (it was closed)
+ */
+export function inheritedDescriptorInfo(fd: number): SocketHandleInfo {
+  fcntl(fd, F_SETFD, 'int', FD_CLOEXEC);
+  const flags = fcntl(fd, F_GETFL, 'int', 0);
+  if (flags >= 0) fcntl(fd, F_SETFL, 'int', flags | O_NONBLOCK);
+  return descriptorInfo({ take: () => fd });
 }

@@ -32,3 +32,6 @@ export const setsockopt = bind<(fd: number, level: number, name: number, value: 
   'int setsockopt(int fd, int level, int name, const uint8_t *value, uint32_t len)',
 );
 export const getsockname = bind<(fd: number, addr: Buffer, len: number[]) => number>('int getsockname(int fd, _Out_ uint8_t *addr, _Inout_ uint32_t *len)');
+export const sendto = bind<(fd: number, data: Buffer, len: number, flags: number, addr: Buffer, addrLen: number) => number>(
+  'intptr_t sendto(int fd, const uint8_t *data, size_t len, int flags, const uint8_t *addr, uint32_t addrLen)',
+);

@@ -18,5 +18,9 @@ export const linuxPlatform: Platform = {
   listenSocket: (options) => listener().listenSocket(options),
   localAddress: (socket) => listener().localAddress(socket),
   acceptLoop: (socket, onAccept, onError) => listener().acceptLoop(socket, onAccept, onError),
+  duplicateListener: (socket) => descriptors().duplicateDescriptor(socket),
+  takeNamedLock: () => () => undefined,
+  inheritedSocket: (fd) => descriptors().inheritedDescriptorInfo(fd),
+  notifySystemd: (target, state) => (require('./notify-socket') as typeof import('./notify-socket')).sendNotify(target, state),
   channelTransport: () => (require('./unix-socket-transport') as typeof import('./unix-socket-transport')).unixSocketTransport,
 };

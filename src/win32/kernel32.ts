@@ -56,3 +56,8 @@ export const UnmapViewOfFile = bind<(view: unknown) => number>('BOOL __stdcall U
 
 /** https://learn.microsoft.com/en-us/windows/win32/api/handleapi/nf-handleapi-closehandle */
 export const CloseHandle = bind<(handle: Handle) => number>('BOOL __stdcall CloseHandle(HANDLE hObject)');
+
+/** https://learn.microsoft.com/en-us/windows/win32/api/synchapi/nf-synchapi-createmutexw (a named object used as a lock by existence) */
+export const CreateMutexW = bind<(attributes: null, initialOwner: number, name: string) => number | bigint>(
+  'HANDLE __stdcall CreateMutexW(void *lpMutexAttributes, BOOL bInitialOwner, const char16_t *lpName)',
+);

@@ -3,7 +3,9 @@
  * file mappings and the named-pipe channel. Loaded by platform.ts on the first call that needs it.
  */
 import type * as net from 'node:net';
+import { SocketHandoffError } from '../errors';
 import type { Platform } from '../platform-api';
+import { takeNamedLock } from './named-lock';
 import { AcceptLoop } from './accept-loop';
 import * as fileMappings from './file-mapping';
 import { findSocketByKey } from './node-socket-lookup';
@@ -27,5 +29,13 @@ export const win32Platform: Platform = {
   listenSocket: createListeningSocket,
   localAddress,
   acceptLoop: (socket, onAccept, onError) => AcceptLoop.start(socket, onAccept, onError),
+  duplicateListener: (socket) => importSocket(duplicateSocket(socket, process.pid)).handle,
+  takeNamedLock,
+  inheritedSocket: () => {
+    throw new SocketHandoffError('ERR_UNSUPPORTED_PLATFORM', 'systemd socket activation exists on Linux only; this is win32.');
+  },
+  notifySystemd: () => {
+    throw new SocketHandoffError('ERR_UNSUPPORTED_PLATFORM', 'sd_notify exists on Linux only; this is win32.');
+  },
   channelTransport: () => win32PipeTransport,
 };

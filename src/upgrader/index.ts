@@ -1,0 +1,3 @@
+/** Zero-downtime upgrades: the Upgrader and its option types. */
+export { Upgrader } from './upgrader';
+export type { UpgraderOptions, UpgradeOptions } from './options';
