@@ -32,10 +32,23 @@ export function checkRuntimes(): { python: string; php: string } {
   return { python: py.stdout.trim(), php: php.stdout.trim() };
 }
 
-export function driverCommand(impl: Impl): [string, string] {
-  if (impl === 'node') return [process.execPath, path.join(DRIVERS, 'driver.js')];
-  if (impl === 'python') return [PYTHON, path.join(DRIVERS, 'driver.py')];
-  return [PHP, path.join(DRIVERS, 'driver.php')];
+/** The command of a driver; `root` is a copy of the repository's layout (for another uid). */
+export function driverCommand(impl: Impl, root?: string): [string, string] {
+  const dir = root ? path.join(root, 'test', 'peers', 'fixtures') : DRIVERS;
+  if (impl === 'node') return [process.execPath, path.join(dir, 'driver.js')];
+  if (impl === 'python') return [PYTHON, path.join(dir, 'driver.py')];
+  return [PHP, path.join(dir, 'driver.php')];
+}
+
+/** A world-readable copy of a peer and its driver, which another uid can run (`root` for startDriver). */
+export function peerCopy(into: string): string {
+  for (const rel of ['peers/python/socket_handoff.py', 'peers/php/SocketHandoff.php', 'test/peers/fixtures/driver.py', 'test/peers/fixtures/driver.php']) {
+    fs.mkdirSync(path.join(into, path.dirname(rel)), { recursive: true, mode: 0o755 });
+    fs.copyFileSync(path.join(__dirname, '..', '..', rel), path.join(into, rel));
+  }
+  fs.chmodSync(into, 0o755);
+  for (const d of ['peers', 'peers/python', 'peers/php', 'test', 'test/peers', 'test/peers/fixtures']) fs.chmodSync(path.join(into, d), 0o755);
+  return into;
 }
 
 export interface Driver {
@@ -53,10 +66,11 @@ export interface Driver {
 }
 
 /** Starts an implementation's driver: `receive PATH [OPTIONS]` or `send PATH COUNT [OPTIONS]`. */
-export function startDriver(impl: Impl, args: string[], options: { uid?: number; cwd?: string } = {}): Driver {
-  const [cmd, script] = driverCommand(impl);
+export function startDriver(impl: Impl, args: string[], options: { uid?: number; cwd?: string; env?: NodeJS.ProcessEnv; root?: string } = {}): Driver {
+  const [cmd, script] = driverCommand(impl, options.root);
   const child = spawn(cmd, [script, ...args], {
     stdio: 'pipe',
+    ...(options.env ? { env: options.env } : {}),
     ...(options.uid !== undefined ? { uid: options.uid, gid: options.uid, env: { PATH: process.env.PATH ?? '/usr/bin:/bin' } } : {}),
     ...(options.cwd ? { cwd: options.cwd } : {}),
   }) as ChildProcessWithoutNullStreams;
