@@ -29,6 +29,10 @@ import {
   tcpPair,
 } from '../support/channel-peers';
 import { sendWithDescriptors } from '../support/send-descriptors';
+import { fcntl } from '../../src/posix/libc';
+
+const F_GETFL = 3;
+const O_NONBLOCK = 0o4000;
 
 const linux = process.platform === 'linux' ? describe : describe.skip;
 
@@ -137,6 +141,7 @@ const HANDOFF: ReceiverCase[] = [
   { rule: 'order: after the handshake a second hello is ERR_UNEXPECTED_MESSAGE', send: (pid) => [hello(pid)], answer: { error: 'ERR_UNEXPECTED_MESSAGE' } },
   { rule: 'order: after the handshake a frame without type is ERR_UNEXPECTED_MESSAGE', send: () => [frame({ id: 1 })], answer: { error: 'ERR_UNEXPECTED_MESSAGE' } },
   { rule: 'order: a receiver-only type (ack) from a sender is ERR_UNEXPECTED_MESSAGE', send: () => [frame({ type: 'ack', id: 1 })], answer: { error: 'ERR_UNEXPECTED_MESSAGE' } },
+  { rule: 'order: only the receiver writes error; one from a sender is ERR_UNEXPECTED_MESSAGE', send: () => [frame({ type: 'error', code: 'ERR_X', message: 'x' })], answer: { error: 'ERR_UNEXPECTED_MESSAGE' } },
   { rule: 'commit: id "1" is ERR_MALFORMED_FRAME', send: () => [frame({ type: 'commit', id: '1' })], answer: { error: 'ERR_MALFORMED_FRAME' } },
   { rule: 'commit: for an id not held it is ignored (no answer, the connection goes on)', send: () => [frame({ type: 'commit', id: 5 })], answer: { silent: true } },
   { rule: 'abort: for an id not held it is ignored', send: () => [frame({ type: 'abort', id: 5 })], answer: { silent: true } },
@@ -291,6 +296,82 @@ linux('protocol conformance (docs/protocol.md), raw frames against each implemen
       }
     };
 
+
+    /** A session after the handshake, with helpers to hand over a fresh TCP connection. */
+    const session = async () => {
+      const r = await receiverFor();
+      const { link, reader } = await rawSender(r.endpoint);
+      link.write(hello(process.pid));
+      expect(await reader.next()).toEqual({ type: 'ready' });
+      const pairs: Awaited<ReturnType<typeof tcpPair>>[] = [];
+      const offer = async (id: number, prefix: Buffer = Buffer.alloc(0)) => {
+        const pair = await tcpPair();
+        pairs.push(pair);
+        const data = Buffer.concat([prefix, frame({ type: 'socket', id, kind: 'socket' })]);
+        expect(sendWithDescriptors(link.fd, data, [fdOf(pair.accepted)])).toBe(data.length);
+        return pair;
+      };
+      /** Our copy still carries the connection (the receiver dropped its copy without shutdown). */
+      const stillOurs = async (pair: Awaited<ReturnType<typeof tcpPair>>) => {
+        pair.accepted.resume();
+        const got = new Promise<string>((resolve) => pair.accepted.once('data', (d) => resolve(String(d))));
+        pair.client.write('still mine\n');
+        expect(await got).toBe('still mine\n');
+      };
+      const done = () => {
+        link.destroy();
+        pairs.forEach((p) => p.close());
+      };
+      return { r, link, reader, offer, stillOurs, done };
+    };
+
+    it('socket: an id held (acknowledged, not committed) is nack ERR_MALFORMED_FRAME; the first hand-off is unaffected and a second commit is ignored', async () => {
+      const { r, link, reader, offer, done } = await session();
+      const first = await offer(7);
+      expect(await reader.next()).toEqual({ type: 'ack', id: 7 });
+      await offer(7);
+      expect(await reader.next()).toMatchObject({ type: 'nack', id: 7, code: 'ERR_MALFORMED_FRAME' });
+      link.write(frame({ type: 'commit', id: 7 }));
+      first.accepted.destroy();
+      const reply = readAll(first.client);
+      first.client.write('first\n');
+      expect(await reply).toBe(`${impl} ${r.driver.pid} got first\n`);
+      expect(await nextWith(r.driver, 'adopted', 5000, r.lines)).toMatchObject({ adopted: 7 });
+      link.write(frame({ type: 'commit', id: 7 }));
+      expect(await reader.next(300)).toBe('timeout');
+      // An id committed may come again.
+      await offer(7);
+      expect(await reader.next()).toEqual({ type: 'ack', id: 7 });
+      link.write(frame({ type: 'abort', id: 7 }));
+      done();
+    });
+
+    it('error: frames after the one that drew an error are ignored, even in the same read (a commit there adopts nothing)', async () => {
+      const { r, link, reader, offer, stillOurs, done } = await session();
+      const pair = await offer(1);
+      expect(await reader.next()).toEqual({ type: 'ack', id: 1 });
+      link.write(Buffer.concat([frame({ type: 'ping' }), frame({ type: 'commit', id: 1 })]));
+      expect(await reader.next()).toMatchObject({ type: 'error', code: 'ERR_UNEXPECTED_MESSAGE' });
+      expect(await reader.closes()).toBe(true);
+      await stillOurs(pair);
+      await new Promise((resolve) => setTimeout(resolve, 200));
+      expect([...r.driver.lines, ...r.lines].filter((l) => 'adopted' in l)).toEqual([]);
+      r.lines.splice(0);
+      r.driver.lines.splice(0);
+      done();
+    });
+
+    it('failure rules: the connection closing between ack and commit makes the receiver drop its copy, without shutdown', async () => {
+      const { r, link, reader, offer, stillOurs, done } = await session();
+      const pair = await offer(1);
+      expect(await reader.next()).toEqual({ type: 'ack', id: 1 });
+      link.destroy();
+      await new Promise((resolve) => setTimeout(resolve, 200));
+      await stillOurs(pair);
+      expect(r.driver.lines.filter((l) => 'adopted' in l)).toEqual([]);
+      done();
+    });
+
     it.each(HANDSHAKE.map((c) => [c.rule, c] as const))('%s', async (_rule, c) => run(c));
     it.each(HANDOFF.filter((c) => !c.only || c.only.includes(impl)).map((c) => [c.rule, c] as const))('%s', async (_rule, c) => run(c));
   });
@@ -372,9 +453,11 @@ linux('protocol conformance (docs/protocol.md), raw frames against each implemen
       return { receiver, driver, conn, outcome, reply, fd };
     };
 
-    it('ack: the sender writes commit and closes its copy; the socket is the receiver\'s', async () => {
+    it('ack: the sender writes commit and closes its copy; the socket is the receiver\'s, in the sender\'s blocking mode', async () => {
       const { receiver, driver, conn, outcome, reply, fd } = await handOff((c, id) => c.link.write(frame({ type: 'ack', id })));
       expect(outcome).toEqual({ sent: 1 });
+      // Blocking mode is shared: Node's sockets are non-blocking, Python's and PHP's accepted ones are not.
+      expect([impl, (fcntl(fd, F_GETFL) & O_NONBLOCK) !== 0]).toEqual([impl, impl === 'node']);
       expect(await conn.reader.next()).toEqual({ type: 'commit', id: 1 });
       const adopted = new net.Socket({ fd, readable: true, writable: true });
       adopted.end('served by the raw receiver\n');
@@ -395,6 +478,25 @@ linux('protocol conformance (docs/protocol.md), raw frames against each implemen
       expect(outcome).toMatchObject(expected);
       fs.closeSync(fd); // the receiver's copy: gone without shutdown
       expect(await reply).toBe(`${impl} ${driver.pid} kept line one\n`);
+      await driver.stop();
+      conn.link.destroy();
+      receiver.close();
+    });
+
+    it('a descriptor from the receiver (on a socket frame) fails the sender (ERR_UNEXPECTED_MESSAGE), which closes it and keeps its own socket', async () => {
+      const marker = path.join(dir, `marker-${impl}`);
+      fs.writeFileSync(marker, '');
+      const { receiver, driver, conn, outcome, reply, fd } = await handOff((c) => {
+        const f = fs.openSync(marker, 'r');
+        sendWithDescriptors(c.link.fd, frame({ type: 'socket', id: 1, kind: 'socket' }), [f]);
+        fs.closeSync(f);
+      }, { wait: true });
+      expect(outcome).toMatchObject({ refused: 'ERR_UNEXPECTED_MESSAGE' });
+      fs.closeSync(fd);
+      expect(await reply).toBe(`${impl} ${driver.pid} kept line one\n`);
+      await nextWith(driver, 'done');
+      const open = fs.readdirSync(`/proc/${driver.pid}/fd`).map((f) => { try { return fs.readlinkSync(`/proc/${driver.pid}/fd/${f}`); } catch { return ''; } });
+      expect(open).not.toContain(marker);
       await driver.stop();
       conn.link.destroy();
       receiver.close();
