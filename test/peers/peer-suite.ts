@@ -9,7 +9,7 @@ import { spawn } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
-import { ask, checkRuntimes, type Driver, type Impl, nextWith, peerCopy, startDriver } from '../support/channel-peers';
+import { ask, checkRuntimes, type Driver, type Impl, nextWith, peerCopy, PYTHON as PYTHON_BIN, startDriver } from '../support/channel-peers';
 
 const NOBODY = 65534;
 
@@ -175,6 +175,31 @@ export function describePeer(impl: 'python' | 'php'): void {
       expect(await ask(port, 'by name')).toBe(`${impl} ${r.pid} got by name\n`);
       await s.stop();
       await r.stop();
+    });
+
+    it('uses the effective uid, as Node does: a Node receiver whose real uid is nobody (effective root) and the peer meet by name', async () => {
+      // Real uid 65534, effective 0: only root can set that up (setresuid), directly or through sudo -n.
+      const tmp = fs.mkdtempSync(path.join(dir, 'euid-'));
+      const launch = `import os, sys; os.setresuid(${NOBODY}, 0, 0); os.execv(sys.argv[1], sys.argv[1:])`;
+      const args = ['-c', launch, process.execPath, path.join(__dirname, 'fixtures', 'driver.js'), 'receive', 'euid-chan'];
+      // Node ignores TMPDIR and the like when the uids differ (it takes /tmp); the peer is told /tmp too.
+      const env = { PATH: process.env.PATH ?? '/usr/bin:/bin', TMPDIR: '/tmp' };
+      const child = process.getuid?.() === 0 ? spawn(PYTHON_BIN, args, { env }) : spawn('sudo', ['-n', PYTHON_BIN, ...args], { env });
+      let out = '';
+      child.stdout.on('data', (d) => (out += d));
+      for (let i = 0; i < 250 && !out.includes('\n'); i++) await new Promise((r) => setTimeout(r, 20));
+      const ready = JSON.parse(out.split('\n')[0]);
+      expect(ready).toMatchObject({ ready: child.pid, path: `/tmp/socket-handoff-0/euid-chan.sock` });
+      const uids = fs.readFileSync(`/proc/${child.pid}/status`, 'utf8').match(/^Uid:\s+(\d+)\s+(\d+)/m);
+      expect([uids?.[1], uids?.[2]]).toEqual([String(NOBODY), '0']);
+      const peer = startDriver(impl, ['send', 'euid-chan', '1'], { env });
+      const { port, receiverPid } = await nextWith(peer, 'port');
+      expect(receiverPid).toBe(child.pid);
+      expect(await ask(port, 'by euid')).toBe(`node ${child.pid} got by euid\n`);
+      await peer.stop();
+      child.stdin.end();
+      await new Promise((resolve) => child.on('exit', resolve));
+      fs.rmSync(tmp, { recursive: true, force: true });
     });
 
     describe('bad input', () => {
