@@ -240,9 +240,15 @@ final class Connection
         foreach ($msg['control'] ?? [] as $cmsg) {
             if ($cmsg['level'] === SOL_SOCKET && $cmsg['type'] === SCM_RIGHTS) array_push($fds, ...$cmsg['data']);
         }
+        // MSG_CTRUNC with every slot filled: the peer attached too many. With slots to spare: this
+        // process could not install a descriptor (its descriptor limit), bound like one that arrived.
+        $lost = false;
         if (($msg['flags'] ?? 0) & MSG_CTRUNC) {
-            close_all($fds);
-            throw new HandoffError('ERR_DESCRIPTORS_TRUNCATED', 'the peer attached more descriptors than one message carries (at most ' . MAX_DESCRIPTORS_PER_READ . '); they were closed');
+            if (count($fds) >= MAX_DESCRIPTORS_PER_READ) {
+                close_all($fds);
+                throw new HandoffError('ERR_DESCRIPTORS_TRUNCATED', 'the peer attached more descriptors than one message carries (at most ' . MAX_DESCRIPTORS_PER_READ . '); they were closed');
+            }
+            $lost = true;
         }
         $data = $n > 0 ? $msg['iov'][0] : '';
         if ($data === '') {
@@ -252,6 +258,7 @@ final class Connection
         $start = $this->received;
         $this->received += strlen($data);
         foreach ($fds as $fd) $this->pending[] = [$fd, $start, $this->received];
+        if ($lost) $this->pending[] = [null, $start, $this->received];
         $this->buffer .= $data;
         $out = [];
         try {
@@ -594,6 +601,10 @@ final class Receiver
                 $nack('ERR_HANDOFF_DECLINED', 'the receiver declined this socket');
                 return;
             }
+        }
+        if (in_array(null, $fds, true)) {
+            $nack('ERR_RECEIVER_BUSY', 'the receiver could not take the descriptor in (MSG_CTRUNC: it is at its descriptor limit)');
+            return;
         }
         if (count($fds) !== 1) {
             $nack('ERR_NO_DESCRIPTOR', "a socket frame must carry exactly one descriptor (SCM_RIGHTS on its first byte); hand-off $id carried " . count($fds));

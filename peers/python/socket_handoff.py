@@ -206,21 +206,28 @@ class _Decoder:
 
 
 def _read_with_descriptors(sock):
-    """One recvmsg(): (bytes, descriptors). Raises ERR_DESCRIPTORS_TRUNCATED (descriptors closed)."""
+    """One recvmsg(): (bytes, descriptors, lost). `lost`: MSG_CTRUNC with slots to spare, i.e. this
+    process could not install a descriptor (its descriptor limit). Raises ERR_DESCRIPTORS_TRUNCATED
+    (descriptors closed) when every slot was filled: the peer attached too many."""
     data, ancdata, flags, _ = sock.recvmsg(READ_SIZE, socket.CMSG_SPACE(4 * MAX_DESCRIPTORS_PER_READ), socket.MSG_CMSG_CLOEXEC)
     fds = []
     for level, kind, payload in ancdata:
         if level == socket.SOL_SOCKET and kind == socket.SCM_RIGHTS:
             count = len(payload) // 4
             fds.extend(struct.unpack('%di' % count, payload[:4 * count]))
+    lost = False
     if flags & socket.MSG_CTRUNC:
-        _close_all(fds)
-        raise HandoffError('ERR_DESCRIPTORS_TRUNCATED', 'the peer attached more descriptors than one message carries (at most %d); they were closed' % MAX_DESCRIPTORS_PER_READ)
-    return data, fds
+        if len(fds) >= MAX_DESCRIPTORS_PER_READ:
+            _close_all(fds)
+            raise HandoffError('ERR_DESCRIPTORS_TRUNCATED', 'the peer attached more descriptors than one message carries (at most %d); they were closed' % MAX_DESCRIPTORS_PER_READ)
+        lost = True
+    return data, fds, lost
 
 
 def _close_all(fds):
     for fd in fds:
+        if fd is None:  # a descriptor lost on the way in: nothing to close
+            continue
         try:
             os.close(fd)
         except OSError:
@@ -240,13 +247,15 @@ class _Connection:
 
     def read(self):
         """Returns [(message, descriptors)] for the frames this read completed; [] and eof on EOF."""
-        data, fds = _read_with_descriptors(self.sock)
+        data, fds, lost = _read_with_descriptors(self.sock)
         if not data:
             _close_all(fds)
             return None
         start = self.received
         self.received += len(data)
         self.pending.extend([fd, start, self.received] for fd in fds)
+        if lost:  # bound like a descriptor that arrived: its socket frame gets ERR_RECEIVER_BUSY
+            self.pending.append([None, start, self.received])
         out = []
         try:
             for frame_start, message in self.decoder.push(data):
@@ -410,7 +419,7 @@ class Receiver:
         except (BlockingIOError, InterruptedError):
             return
         except OSError as err:  # EMFILE and the like: try again later
-            self.on_error(err, None)
+            self.on_error(HandoffError('ERR_CHANNEL_FAILED', 'accept: %s' % err), None)
             time.sleep(0.1)
             return
         pid, uid, _ = _peer_credentials(sock)
@@ -556,6 +565,8 @@ class Receiver:
                 self.on_error(HandoffError('ERR_ONSOCKET_THREW', 'accept raised: %r' % err), peer.sender_pid)
             if not accepted:
                 return nack('ERR_HANDOFF_DECLINED', 'the receiver declined this socket')
+        if None in fds:
+            return nack('ERR_RECEIVER_BUSY', 'the receiver could not take the descriptor in (MSG_CTRUNC: it is at its descriptor limit)')
         if len(fds) != 1:
             return nack('ERR_NO_DESCRIPTOR', 'a socket frame must carry exactly one descriptor (SCM_RIGHTS on its first byte); hand-off %d carried %d' % (ident, len(fds)))
         fd = fds.pop()

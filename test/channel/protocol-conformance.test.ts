@@ -6,6 +6,7 @@
  * Windows form is the same conversation over a named pipe, tested in test/cross-process).
  * After each table the process under test holds exactly as many descriptors as before it.
  */
+import { execFileSync } from 'node:child_process';
 import { createHmac } from 'node:crypto';
 import * as dgram from 'node:dgram';
 import * as fs from 'node:fs';
@@ -358,6 +359,26 @@ linux('protocol conformance (docs/protocol.md), raw frames against each implemen
       expect([...r.driver.lines, ...r.lines].filter((l) => 'adopted' in l)).toEqual([]);
       r.lines.splice(0);
       r.driver.lines.splice(0);
+      done();
+    });
+
+    it('descriptor: a receiver at its descriptor limit answers nack ERR_RECEIVER_BUSY and keeps the connection; once a descriptor is free the next hand-off is acknowledged', async () => {
+      const { r, reader, offer, stillOurs, done } = await session();
+      const pid = r.driver.pid;
+      const open = new Set(fs.readdirSync(`/proc/${pid}/fd`).map(Number));
+      let lowestFree = 0;
+      while (open.has(lowestFree)) lowestFree++;
+      // RLIMIT_NOFILE bounds descriptor numbers: with the soft limit at the lowest free number, none can be installed.
+      execFileSync('prlimit', ['--pid', String(pid), `--nofile=${lowestFree}:`]);
+      try {
+        const pair = await offer(1);
+        expect(await reader.next()).toMatchObject({ type: 'nack', id: 1, code: 'ERR_RECEIVER_BUSY' });
+        await stillOurs(pair);
+      } finally {
+        execFileSync('prlimit', ['--pid', String(pid), '--nofile=4096:']);
+      }
+      await offer(2);
+      expect(await reader.next()).toEqual({ type: 'ack', id: 2 });
       done();
     });
 
