@@ -25,13 +25,15 @@ non-blocking, and the socket given to on_socket reports that (getblocking() is F
 sock.setblocking(True) yourself if you want blocking I/O: for a connection the sender has let go
 by then; never for a listener the sender kept open (keepOpen), whose accept loop would block.
 
-Windows: the protocol's Windows form (named pipe, `token` = socket.share(pid)) is not implemented
-here; see docs/interop.md.
+Windows (UNTESTED: no Windows Python runs in this project's tests): the same API over the named
+pipe \\.\pipe\<name>, each socket travelling as base64(sock.share(receiver_pid)) in the frame's
+`token` and imported with socket.fromshare(). There Python cannot read a socket's blocking mode:
+one from Node is non-blocking although getblocking() says True; call setblocking() yourself once
+the socket is yours. See docs/interop.md.
 """
 
 import base64
 import errno as _errno
-import fcntl
 import hashlib
 import hmac
 import json
@@ -43,7 +45,12 @@ import socket
 import stat
 import struct
 import sys
+import threading
 import time
+
+_WINDOWS = sys.platform == 'win32'
+if not _WINDOWS:
+    import fcntl
 
 __all__ = ['HandoffError', 'Receiver', 'Sender', 'receive', 'open_sender', 'channel_path', 'PROTOCOL_VERSION']
 
@@ -53,7 +60,7 @@ MAX_DESCRIPTORS_PER_READ = 8
 SUN_PATH_MAX = 107
 READ_SIZE = 65536
 _SO_DOMAIN = getattr(socket, 'SO_DOMAIN', 39)
-_SO_ACCEPTCONN = getattr(socket, 'SO_ACCEPTCONN', 30)
+_SO_ACCEPTCONN = getattr(socket, 'SO_ACCEPTCONN', 2 if _WINDOWS else 30)
 _NAME = re.compile(r'^[A-Za-z0-9._-]{1,80}$')
 _BASE64 = re.compile(r'^(?:[A-Za-z0-9+/]{4})*(?:[A-Za-z0-9+/]{2}==|[A-Za-z0-9+/]{3}=)?$')
 _UNREACHABLE = {_errno.ENOENT, _errno.ECONNREFUSED, _errno.EACCES, _errno.EAGAIN, _errno.ENOTDIR}
@@ -113,6 +120,12 @@ def channel_path(name):
     runtime_directory(). Raises ERR_INVALID_ARG_VALUE for a bad name or a path over 107 bytes."""
     if not isinstance(name, str) or not name:
         raise HandoffError('ERR_INVALID_ARG_VALUE', 'name must be a non-empty string')
+    if _WINDOWS:
+        if re.match(r'^\\\\[.?]\\pipe\\', name, re.I):
+            return name
+        if len(name) > 200 or re.search(r'[\\/:*?"<>|\0]', name):
+            raise HandoffError('ERR_INVALID_ARG_VALUE', 'a channel name of at most 200 characters without \\ / : * ? " < > |, or a full \\\\.\\pipe\\ path')
+        return '\\\\.\\pipe\\' + name
     if name.startswith('/'):
         path = name
     elif not _NAME.match(name) or name in ('.', '..'):
@@ -743,6 +756,9 @@ class Sender:
             channel.sendall(data[sent:])  # the rest, if any, without a descriptor
         except OSError as err:
             raise self._fail(HandoffError('ERR_RECEIVER_GONE', 'cannot write to the receiver: %s' % err))
+        return self._await_answer(sock, ident, keep_open)
+
+    def _await_answer(self, sock, ident, keep_open):
         deadline = time.monotonic() + self.ack_timeout
 
         def timeout():
@@ -790,6 +806,302 @@ class Sender:
 
     def __exit__(self, *exc):
         self.close()
+
+
+# ---------------------------------------------------------------------------------------------
+# Windows (UNTESTED here: no Windows Python runs in this project's tests). Named pipe + tokens.
+# ---------------------------------------------------------------------------------------------
+
+_WSA_NAMES = {10004: 'WSAEINTR', 10013: 'WSAEACCES', 10014: 'WSAEFAULT', 10022: 'WSAEINVAL', 10024: 'WSAEMFILE',
+              10038: 'WSAENOTSOCK', 10041: 'WSAEPROTOTYPE', 10043: 'WSAEPROTONOSUPPORT', 10044: 'WSAESOCKTNOSUPPORT',
+              10047: 'WSAEAFNOSUPPORT', 10050: 'WSAENETDOWN', 10055: 'WSAENOBUFS', 10105: 'WSAEINVALIDPROVIDER'}
+_TOKEN_SIZE = 628
+_WAIT = 200  # ms between checks for close() and deadlines
+
+
+class _PipeConnection:
+    """Frames over an overlapped pipe handle; read(timeout) gives [(message, [])], [] on timeout, None on EOF."""
+
+    def __init__(self, handle, max_size):
+        self.handle = handle
+        self.decoder = _Decoder(max_size)
+
+    def read(self, timeout):
+        import _winapi
+        try:
+            ov, err = _winapi.ReadFile(self.handle, READ_SIZE, overlapped=True)
+            if err == _winapi.ERROR_IO_PENDING:
+                ms = _winapi.INFINITE if timeout is None else max(0, int(timeout * 1000))
+                if _winapi.WaitForMultipleObjects([ov.event], False, ms) == _winapi.WAIT_TIMEOUT:
+                    ov.cancel()
+                    try:
+                        ov.GetOverlappedResult(True)
+                    except OSError:
+                        pass
+                    data = ov.getbuffer()
+                    return [(m, []) for _, m in self.decoder.push(bytes(data))] if data else []
+            ov.GetOverlappedResult(True)
+        except OSError:  # ERROR_BROKEN_PIPE and the like: the other end is gone
+            return None
+        data = bytes(ov.getbuffer())
+        if not data:
+            return None
+        return [(m, []) for _, m in self.decoder.push(data)]
+
+    def send(self, message, max_size=MAX_FRAME_SIZE):
+        import _winapi
+        data = _encode(message, max_size)
+        while data:
+            ov, _ = _winapi.WriteFile(self.handle, data, overlapped=True)
+            written, _ = ov.GetOverlappedResult(True)
+            data = data[written:]
+
+    def close(self):
+        import _winapi
+        try:
+            _winapi.CloseHandle(self.handle)
+        except OSError:
+            pass
+
+
+def _client_pid(handle):
+    import ctypes
+    from ctypes import wintypes
+    pid = wintypes.ULONG()
+    get = ctypes.windll.kernel32.GetNamedPipeClientProcessId
+    get.argtypes = [wintypes.HANDLE, ctypes.POINTER(wintypes.ULONG)]
+    if not get(handle, ctypes.byref(pid)):
+        raise HandoffError('ERR_CHANNEL_FAILED', 'GetNamedPipeClientProcessId failed')
+    return pid.value
+
+
+class _PipeReceiver(Receiver):
+    """Receiver over \\\\.\\pipe\\<name>: one thread accepts, one thread per sender. on_socket runs
+    under one lock, so calls never overlap. PIPE_REJECT_REMOTE_CLIENTS keeps other computers out."""
+
+    def __init__(self, name, on_socket, secret=None, accept=None, listeners=True, handshake_timeout=5.0,
+                 max_frame_size=MAX_FRAME_SIZE, on_error=_report):
+        import _winapi
+        self.path = channel_path(name)
+        self.on_socket, self.secret, self.accept, self.listeners = on_socket, secret, accept, listeners
+        self.handshake_timeout, self.max_frame_size, self.on_error = handshake_timeout, max_frame_size, on_error
+        self._stop = threading.Event()
+        self._app = threading.Lock()
+        try:
+            self._next = self._instance(first=True)
+        except OSError as err:
+            code = 'ERR_CHANNEL_IN_USE' if getattr(err, 'winerror', None) in (5, 231) else 'ERR_CHANNEL_FAILED'
+            raise HandoffError(code, 'cannot listen on %s: %s' % (self.path, err))
+        self._thread = threading.Thread(target=self._accept_loop, daemon=True)
+        self._thread.start()
+        self._winapi = _winapi
+
+    def _instance(self, first=False):
+        import _winapi
+        flags = _winapi.PIPE_ACCESS_DUPLEX | _winapi.FILE_FLAG_OVERLAPPED | (_winapi.FILE_FLAG_FIRST_PIPE_INSTANCE if first else 0)
+        mode = _winapi.PIPE_TYPE_BYTE | _winapi.PIPE_READMODE_BYTE | _winapi.PIPE_WAIT | 0x8  # PIPE_REJECT_REMOTE_CLIENTS
+        return _winapi.CreateNamedPipe(self.path, flags, mode, _winapi.PIPE_UNLIMITED_INSTANCES, 65536, 65536, 0, _winapi.NULL)
+
+    def _accept_loop(self):
+        import _winapi
+        while not self._stop.is_set():
+            handle = self._next
+            ov = _winapi.ConnectNamedPipe(handle, overlapped=True)
+            while not self._stop.is_set():
+                if _winapi.WaitForMultipleObjects([ov.event], False, _WAIT) != _winapi.WAIT_TIMEOUT:
+                    break
+            if self._stop.is_set():
+                ov.cancel()
+                _winapi.CloseHandle(handle)
+                return
+            try:
+                ov.GetOverlappedResult(True)
+            except OSError:
+                pass  # ERROR_PIPE_CONNECTED is success too
+            self._next = self._instance()
+            threading.Thread(target=self._serve_pipe, args=(handle,), daemon=True).start()
+
+    def _serve_pipe(self, handle):
+        conn = _PipeConnection(handle, self.max_frame_size)
+        peer = _Peer(conn, _client_pid(handle), None)
+        deadline = time.monotonic() + self.handshake_timeout
+        try:
+            conn.send({'type': 'hello', 'role': 'receiver', 'versions': [PROTOCOL_VERSION], 'pid': os.getpid(),
+                       'nonce': peer.nonce, 'secret': self.secret is not None}, self.max_frame_size)
+            while not self._stop.is_set():
+                wait = _WAIT / 1000 if peer.sender_pid else min(_WAIT / 1000, max(0.0, deadline - time.monotonic()))
+                try:
+                    frames = conn.read(wait)
+                except HandoffError as err:
+                    return self._refuse_pipe(peer, err)
+                if frames is None:
+                    return
+                if peer.sender_pid is None and time.monotonic() >= deadline and not frames:
+                    return self._refuse_pipe(peer, HandoffError('ERR_HANDSHAKE_TIMEOUT', 'the sender did not finish the handshake within %g s' % self.handshake_timeout))
+                for message, _ in frames:
+                    try:
+                        self._pipe_message(peer, message)
+                    except HandoffError as err:
+                        return self._refuse_pipe(peer, err)
+        finally:
+            self._release_all(peer)
+            conn.close()
+
+    def _refuse_pipe(self, peer, err):
+        try:
+            peer.conn.send({'type': 'error', 'code': err.code, 'message': str(err).split(': ', 1)[-1]})
+        except OSError:
+            pass
+        self.on_error(err, peer.sender_pid or peer.pid)
+
+    def _pipe_message(self, peer, msg):
+        if peer.sender_pid is None:
+            return self._hello(peer, msg)
+        kind = msg.get('type')
+        if kind in ('commit', 'abort'):
+            ident = _integer(msg.get('id'), 1, 2 ** 53 - 1)
+            if ident is None:
+                raise _malformed('%s.id must be a positive integer' % kind)
+            entry = peer.held.pop(ident, None)
+            if entry is None:
+                return
+            if kind == 'abort':
+                entry[0].close()
+                return
+            with self._app:
+                try:
+                    self.on_socket(*entry)
+                except Exception as err:
+                    self.on_error(HandoffError('ERR_ONSOCKET_THREW', 'on_socket raised: %r' % err), peer.sender_pid)
+            return
+        if kind != 'socket':
+            raise HandoffError('ERR_UNEXPECTED_MESSAGE', 'unexpected message type %s; expected "socket"' % json.dumps(kind))
+        ident = _integer(msg.get('id'), 1, 2 ** 53 - 1)
+        if ident is None:
+            raise _malformed('socket.id must be a positive integer')
+        if msg.get('kind') not in ('socket', 'server'):
+            raise _malformed('socket.kind must be "socket" or "server"')
+        token, head = msg.get('token'), msg.get('head')
+        if 'token' in msg and not isinstance(token, str):
+            raise _malformed('socket.token must be a string')
+        if 'head' in msg and (not isinstance(head, str) or not _BASE64.match(head)):
+            raise _malformed('socket.head must be base64')
+        if 'halfOpen' in msg and not isinstance(msg['halfOpen'], bool):
+            raise _malformed('socket.halfOpen must be a boolean')
+
+        def nack(code, message):
+            peer.conn.send({'type': 'nack', 'id': ident, 'code': code, 'message': message})
+
+        if ident in peer.held:
+            return nack('ERR_MALFORMED_FRAME', 'hand-off id %d is already in use on this connection' % ident)
+        info = {'id': ident, 'pid': peer.sender_pid, 'meta': msg.get('meta'), 'head': base64.b64decode(head or ''),
+                'half_open': msg.get('halfOpen') is True, 'listening': False}
+        if self.accept is not None:
+            try:
+                accepted = self.accept(info) is not False
+            except Exception as err:
+                accepted = False
+                self.on_error(HandoffError('ERR_ONSOCKET_THREW', 'accept raised: %r' % err), peer.sender_pid)
+            if not accepted:
+                return nack('ERR_HANDOFF_DECLINED', 'the receiver declined this socket')
+        if not isinstance(token, str):
+            return nack('ERR_MALFORMED_FRAME', 'socket.token must be a string')
+        raw = base64.b64decode(token) if _BASE64.match(token.strip()) else b''
+        if len(raw) != _TOKEN_SIZE:
+            return nack('ERR_INVALID_TOKEN', 'the token is not base64 of %d bytes' % _TOKEN_SIZE)
+        try:
+            sock = socket.fromshare(raw)
+        except OSError as err:
+            number = getattr(err, 'winerror', None) or err.errno or 0
+            if number in (10024, 10055):
+                return nack('ERR_RECEIVER_BUSY', 'the receiver is out of resources: %s' % err)
+            return nack(_WSA_NAMES.get(number, 'WIN32_ERROR_%d' % number), 'WSASocketW: %s' % err)
+        listening = sock.getsockopt(socket.SOL_SOCKET, _SO_ACCEPTCONN) != 0
+        if sock.family not in (socket.AF_INET, socket.AF_INET6) or sock.type != socket.SOCK_STREAM or (listening and not self.listeners):
+            sock.close()
+            return nack('ERR_UNSUPPORTED_SOCKET_TYPE', 'the channel carries TCP sockets (and this receiver %s listeners)' % ('takes' if self.listeners else 'no'))
+        info['listening'] = listening
+        peer.held[ident] = (sock, info)
+        peer.conn.send({'type': 'ack', 'id': ident})
+
+    def serve_once(self, timeout=None):
+        self._stop.wait(timeout)
+
+    def serve_forever(self):
+        while not self._stop.is_set():
+            self._stop.wait(1.0)
+
+    def close(self):
+        if self._stop.is_set():
+            return
+        self._stop.set()
+        self._thread.join()
+
+    def fileno(self):
+        raise HandoffError('ERR_UNSUPPORTED_PLATFORM', 'a Windows receiver has no descriptor to select on')
+
+
+class _PipeSender(Sender):
+    """Sender over \\\\.\\pipe\\<name>; each socket travels as base64(sock.share(receiver_pid))."""
+
+    def __init__(self, name, secret=None, connect_timeout=5.0, ack_timeout=10.0, max_frame_size=MAX_FRAME_SIZE):
+        import _winapi
+        self.path = channel_path(name)
+        self.ack_timeout, self.max_frame_size = ack_timeout, max_frame_size
+        self._next_id, self._closed, self._frames = 1, None, []
+        deadline = time.monotonic() + connect_timeout
+        while True:
+            try:
+                handle = _winapi.CreateFile(self.path, _winapi.GENERIC_READ | _winapi.GENERIC_WRITE, 0, _winapi.NULL,
+                                            _winapi.OPEN_EXISTING, _winapi.FILE_FLAG_OVERLAPPED, _winapi.NULL)
+                break
+            except OSError as err:
+                if getattr(err, 'winerror', None) == 231 and time.monotonic() < deadline:  # ERROR_PIPE_BUSY
+                    _winapi.WaitNamedPipe(self.path, max(1, int((deadline - time.monotonic()) * 1000)))
+                    continue
+                raise HandoffError('ERR_CHANNEL_UNAVAILABLE', 'cannot reach a receiver on %s: %s' % (self.path, err))
+        self._conn = _PipeConnection(handle, max_frame_size)
+        try:
+            self.receiver_pid = self._handshake(secret, deadline)
+        except BaseException:
+            self._conn.close()
+            raise
+
+    def _next_message(self, deadline, timeout_error):
+        while not self._frames:
+            left = deadline - time.monotonic()
+            if left <= 0:
+                raise timeout_error()
+            frames = self._conn.read(left)
+            if frames is None:
+                raise HandoffError('ERR_RECEIVER_GONE', 'the receiver closed the channel')
+            self._frames.extend(m for m, _ in frames)
+        return self._frames.pop(0)
+
+    def send(self, sock, head=b'', meta=None, keep_open=False):
+        if self._closed is not None:
+            raise HandoffError('ERR_CHANNEL_CLOSED', 'this sender is closed (%s)' % self._closed)
+        if isinstance(head, str):
+            head = head.encode('utf-8')
+        listening = sock.getsockopt(socket.SOL_SOCKET, _SO_ACCEPTCONN) != 0
+        ident = self._next_id
+        self._next_id += 1
+        message = {'type': 'socket', 'id': ident, 'kind': 'server' if listening else 'socket',
+                   'token': base64.b64encode(sock.share(self.receiver_pid)).decode('ascii')}
+        if head:
+            message['head'] = base64.b64encode(bytes(head)).decode('ascii')
+        if meta is not None:
+            message['meta'] = meta
+        try:
+            self._conn.send(message, self.max_frame_size)
+        except OSError as err:
+            raise self._fail(HandoffError('ERR_RECEIVER_GONE', 'cannot write to the receiver: %s' % err))
+        return self._await_answer(sock, ident, keep_open)
+
+
+if _WINDOWS:
+    Receiver = _PipeReceiver  # noqa: F811
+    Sender = _PipeSender  # noqa: F811
 
 
 def open_sender(name, **options):
