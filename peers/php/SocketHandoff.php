@@ -113,7 +113,11 @@ function runtime_directory(): string
     $xdg = (string)getenv('XDG_RUNTIME_DIR');
     if (str_starts_with($xdg, '/')) return normalize("$xdg/socket-handoff");
     $tmp = '/tmp';
-    foreach (['TMPDIR', 'TMP', 'TEMP'] as $var) {
+    // Like Node, a process whose real and effective ids differ does not trust these variables.
+    $status = (string)@file_get_contents('/proc/self/status');
+    $trusted = !preg_match('/^Uid:\s+(\d+)\s+(\d+)/m', $status, $u) || !preg_match('/^Gid:\s+(\d+)\s+(\d+)/m', $status, $g)
+        || ($u[1] === $u[2] && $g[1] === $g[2]);
+    foreach ($trusted ? ['TMPDIR', 'TMP', 'TEMP'] : [] as $var) {
         $value = getenv($var);
         if (is_string($value) && $value !== '') { $tmp = $value; break; }
     }

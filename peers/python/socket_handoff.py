@@ -105,11 +105,13 @@ def _normalize(path):
 
 def runtime_directory():
     """$XDG_RUNTIME_DIR/socket-handoff if that is set to an absolute path, else
-    <TMPDIR|TMP|TEMP|/tmp>/socket-handoff-<effective uid>."""
+    <TMPDIR|TMP|TEMP|/tmp>/socket-handoff-<effective uid> (/tmp when real and effective ids differ)."""
     xdg = os.environ.get('XDG_RUNTIME_DIR', '')
     if xdg.startswith('/'):
         return _normalize(xdg + '/socket-handoff')
-    tmp = os.environ.get('TMPDIR') or os.environ.get('TMP') or os.environ.get('TEMP') or '/tmp'
+    # Like Node, a process whose real and effective ids differ does not trust these variables.
+    trusted = os.getuid() == os.geteuid() and os.getgid() == os.getegid()
+    tmp = (trusted and (os.environ.get('TMPDIR') or os.environ.get('TMP') or os.environ.get('TEMP'))) or '/tmp'
     if len(tmp) > 1 and tmp.endswith('/'):
         tmp = tmp[:-1]
     return _normalize('%s/socket-handoff-%d' % (tmp, os.geteuid()))

@@ -5,7 +5,7 @@
  * side); malformed frames and a lying pid are rows of test/channel/protocol-conformance.test.ts.
  * Used by test/peers/python/socket_handoff.test.ts and test/peers/php/SocketHandoff.test.ts.
  */
-import { spawn } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
@@ -180,7 +180,7 @@ export function describePeer(impl: 'python' | 'php'): void {
     it('uses the effective uid, as Node does: a Node receiver whose real uid is nobody (effective root) and the peer meet by name', async () => {
       // Real uid 65534, effective 0: only root can set that up (setresuid), directly or through sudo -n.
       const tmp = fs.mkdtempSync(path.join(dir, 'euid-'));
-      const launch = `import os, sys; os.setresuid(${NOBODY}, 0, 0); os.execv(sys.argv[1], sys.argv[1:])`;
+      const launch = `import os, sys; os.setresuid(${NOBODY}, 0, 0); os.execvp(sys.argv[1], sys.argv[1:])`;
       const args = ['-c', launch, process.execPath, path.join(__dirname, 'fixtures', 'driver.js'), 'receive', 'euid-chan'];
       // Node ignores TMPDIR and the like when the uids differ (it takes /tmp); the peer is told /tmp too.
       const env = { PATH: process.env.PATH ?? '/usr/bin:/bin', TMPDIR: '/tmp' };
@@ -199,6 +199,13 @@ export function describePeer(impl: 'python' | 'php'): void {
       await peer.stop();
       child.stdin.end();
       await new Promise((resolve) => child.on('exit', resolve));
+      // With the ids different, TMPDIR, TMP and TEMP are not trusted (Node's rule): /tmp, in both languages.
+      for (const [cmd, script] of [[process.execPath, 'driver.js'], [impl === 'python' ? PYTHON_BIN : 'php', impl === 'python' ? 'driver.py' : 'driver.php']]) {
+        const pathArgs = ['-c', launch, cmd, path.join(__dirname, 'fixtures', script), 'path', 'euid-chan'];
+        const env2 = { PATH: env.PATH, TMPDIR: tmp };
+        const run = process.getuid?.() === 0 ? spawnSync(PYTHON_BIN, pathArgs, { env: env2, encoding: 'utf8' }) : spawnSync('sudo', ['-n', PYTHON_BIN, ...pathArgs], { env: env2, encoding: 'utf8' });
+        expect([script, JSON.parse(run.stdout)]).toEqual([script, { path: '/tmp/socket-handoff-0/euid-chan.sock' }]);
+      }
       fs.rmSync(tmp, { recursive: true, force: true });
     });
 
