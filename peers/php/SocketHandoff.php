@@ -342,8 +342,8 @@ final class Peer
  * Listens on channel `name`; each socket a sender hands over goes to $onSocket(Socket $socket, array $info).
  * $info: id, pid (the sender's), meta, head (bytes to read before the socket's own), listening, half_open.
  * Options: secret, accept (fn(array $info): bool; false: nack ERR_HANDOFF_DECLINED), listeners (false:
- * refuse listeners with ERR_UNSUPPORTED_SOCKET_TYPE), handshake_timeout (s), max_frame_size,
- * on_error (fn(HandoffError $e, ?int $pid)).
+ * refuse listeners with ERR_UNSUPPORTED_SOCKET_TYPE), handshake_timeout (s), write_timeout (s: a sender
+ * that does not read its answers for that long is dropped), max_frame_size, on_error (fn(HandoffError $e, ?int $pid)).
  */
 final class Receiver
 {
@@ -358,6 +358,7 @@ final class Receiver
     private $accept;
     private bool $listeners;
     private float $handshakeTimeout;
+    private float $writeTimeout;
     private int $maxFrameSize;
     private $onError;
 
@@ -369,6 +370,7 @@ final class Receiver
         $this->accept = $options['accept'] ?? null;
         $this->listeners = $options['listeners'] ?? true;
         $this->handshakeTimeout = (float)($options['handshake_timeout'] ?? 5.0);
+        $this->writeTimeout = (float)($options['write_timeout'] ?? 5.0);
         $this->maxFrameSize = $options['max_frame_size'] ?? MAX_FRAME_SIZE;
         $this->onError = $options['on_error'] ?? static function (HandoffError $e, ?int $pid): void {
             fwrite(STDERR, "SocketHandoff: sender $pid refused: {$e->getMessage()}\n");
@@ -474,6 +476,8 @@ final class Receiver
             return;
         }
         socket_set_block($socket);
+        // Reads only follow socket_select(); this bounds a write to a sender that stopped reading.
+        socket_set_option($socket, SOL_SOCKET, SO_SNDTIMEO, ['sec' => (int)$this->writeTimeout, 'usec' => (int)(fmod($this->writeTimeout, 1.0) * 1e6)]);
         $peer = new Peer(new Connection($socket, $this->maxFrameSize), $pid, $uid);
         $this->peers[spl_object_id($socket)] = $peer;
         $euid = effective_uid();
@@ -482,13 +486,22 @@ final class Receiver
             return;
         }
         $peer->deadline = microtime(true) + $this->handshakeTimeout;
-        $peer->conn->send(['type' => 'hello', 'role' => 'receiver', 'versions' => [PROTOCOL_VERSION], 'pid' => getmypid(), 'nonce' => $peer->nonce, 'secret' => $this->secret !== null], $this->maxFrameSize);
+        $this->say($peer, ['type' => 'hello', 'role' => 'receiver', 'versions' => [PROTOCOL_VERSION], 'pid' => getmypid(), 'nonce' => $peer->nonce, 'secret' => $this->secret !== null]);
+    }
+
+    /** Writes a frame; a sender gone, or not reading for write_timeout, is dropped now (what it held is released). */
+    private function say(Peer $peer, array $message): void
+    {
+        if ($peer->conn->send($message, $this->maxFrameSize)) return;
+        $this->releaseAll($peer);
+        $peer->deadline = null;
+        $peer->closingUntil = microtime(true);
     }
 
     private function refuse(Peer $peer, HandoffError $e): void
     {
         if ($peer->closingUntil !== null) return;
-        $peer->conn->send(['type' => 'error', 'code' => $e->errorCode, 'message' => $e->text()]);
+        $this->say($peer, ['type' => 'error', 'code' => $e->errorCode, 'message' => $e->text()]);
         $this->releaseAll($peer);
         @socket_shutdown($peer->conn->socket, 1);
         $peer->deadline = null;
@@ -582,12 +595,12 @@ final class Receiver
         }
         $peer->senderPid = $pid;
         $peer->deadline = null;
-        $peer->conn->send(['type' => 'ready']);
+        $this->say($peer, ['type' => 'ready']);
     }
 
     private function hold(Peer $peer, int $id, array $msg, array &$fds): void
     {
-        $nack = fn (string $code, string $text) => $peer->conn->send(['type' => 'nack', 'id' => $id, 'code' => $code, 'message' => $text]);
+        $nack = fn (string $code, string $text) => $this->say($peer, ['type' => 'nack', 'id' => $id, 'code' => $code, 'message' => $text]);
         if (isset($peer->held[$id])) {
             $nack('ERR_MALFORMED_FRAME', "hand-off id $id is already in use on this connection");
             return;
@@ -633,7 +646,7 @@ final class Receiver
         $fds = []; // taken: no longer closed by the caller
         $info['listening'] = $listening !== 0;
         $peer->held[$id] = [$socket, $info];
-        $peer->conn->send(['type' => 'ack', 'id' => $id]);
+        $this->say($peer, ['type' => 'ack', 'id' => $id]);
     }
 }
 

@@ -322,10 +322,13 @@ class Receiver:
     info: {'id', 'pid' (the sender's), 'meta', 'head' (bytes to read before the socket's own),
     'listening' (a listener, per SO_ACCEPTCONN), 'half_open'}. Options: secret, accept(info) -> bool
     (False: nack ERR_HANDOFF_DECLINED), listeners (False: refuse listeners with
-    ERR_UNSUPPORTED_SOCKET_TYPE), handshake_timeout (s), max_frame_size, on_error(err, pid)."""
+    ERR_UNSUPPORTED_SOCKET_TYPE), handshake_timeout (s), write_timeout (s: a sender that does not
+    read its answers for that long is dropped, so it cannot stall the others), max_frame_size,
+    on_error(err, pid)."""
 
     def __init__(self, name, on_socket, secret=None, accept=None, listeners=True, handshake_timeout=5.0,
-                 max_frame_size=MAX_FRAME_SIZE, on_error=_report):
+                 max_frame_size=MAX_FRAME_SIZE, on_error=_report, write_timeout=5.0):
+        self.write_timeout = write_timeout
         self.path = channel_path(name)
         self.on_socket = on_socket
         self.secret = secret
@@ -438,6 +441,7 @@ class Receiver:
             time.sleep(0.1)
             return
         pid, uid, _ = _peer_credentials(sock)
+        sock.settimeout(self.write_timeout)  # reads only follow select(); this bounds a write
         peer = _Peer(_Connection(sock, self.max_frame_size), pid, uid)
         self.peers[sock.fileno()] = peer
         self._selector.register(sock, selectors.EVENT_READ)
@@ -452,7 +456,10 @@ class Receiver:
         try:
             peer.conn.send(message, self.max_frame_size)
         except OSError:
-            pass  # the sender went away; its EOF closes the connection
+            # Gone, or not reading for write_timeout: drop it now (what it held is released, not used).
+            self._release_all(peer)
+            peer.deadline = None
+            peer.closing_until = time.monotonic()
 
     def _refuse(self, peer, err):
         """Writes `error`, shuts the sending side, and drops the connection once the sender closes (1 s at most)."""
@@ -882,7 +889,7 @@ class _PipeReceiver(Receiver):
     under one lock, so calls never overlap. PIPE_REJECT_REMOTE_CLIENTS keeps other computers out."""
 
     def __init__(self, name, on_socket, secret=None, accept=None, listeners=True, handshake_timeout=5.0,
-                 max_frame_size=MAX_FRAME_SIZE, on_error=_report):
+                 max_frame_size=MAX_FRAME_SIZE, on_error=_report, write_timeout=None):
         import _winapi
         self.path = channel_path(name)
         self.on_socket, self.secret, self.accept, self.listeners = on_socket, secret, accept, listeners

@@ -7,9 +7,10 @@
  */
 import { spawn, spawnSync } from 'node:child_process';
 import * as fs from 'node:fs';
+import * as net from 'node:net';
 import * as os from 'node:os';
 import * as path from 'node:path';
-import { ask, checkRuntimes, type Driver, type Impl, nextWith, peerCopy, PYTHON as PYTHON_BIN, startDriver } from '../support/channel-peers';
+import { ask, checkRuntimes, type Driver, frame, type Impl, nextWith, peerCopy, PYTHON as PYTHON_BIN, startDriver } from '../support/channel-peers';
 
 const NOBODY = 65534;
 
@@ -245,6 +246,30 @@ export function describePeer(impl: 'python' | 'php'): void {
         const lines = [...peer.lines];
         while (peer.lines.length) peer.lines.shift();
         expect(lines.filter((l) => 'adopted' in l && l.line !== 'after')).toEqual([]);
+        await peer.stop();
+      });
+
+      it('a sender that stops reading its answers cannot stall the peer: it is dropped after write_timeout and the others are served', async () => {
+        const endpoint = path.join(dir, 'stalled.sock');
+        const peer = startDriver(impl, ['receive', endpoint, JSON.stringify({ write_timeout: 0.5 })]);
+        await peer.next();
+        const before = peer.fds();
+        // Thousands of socket frames without a descriptor, each answered by a nack nobody reads: the
+        // channel's buffers fill and the peer's writes block.
+        const stalled = net.connect(endpoint);
+        stalled.on('error', () => undefined);
+        stalled.pause(); // never reads: the peer's answers pile up
+        await new Promise((resolve) => stalled.once('connect', resolve));
+        stalled.write(frame({ type: 'hello', role: 'sender', version: 1, pid: process.pid }));
+        const flood = Buffer.concat(Array.from({ length: 20000 }, (_, i) => frame({ type: 'socket', id: i + 1, kind: 'socket' })));
+        stalled.write(flood);
+        await new Promise((resolve) => setTimeout(resolve, 300));
+        const node = startDriver('node', ['send', endpoint, '1']);
+        const { port } = await nextWith(node, 'port', 15000);
+        expect(await ask(port, 'not stalled')).toBe(`${impl} ${peer.pid} got not stalled\n`);
+        await node.stop();
+        stalled.destroy();
+        expect(await settle(peer, before)).toBe(before);
         await peer.stop();
       });
 
