@@ -10,7 +10,8 @@ import * as fs from 'node:fs';
 import * as net from 'node:net';
 import * as os from 'node:os';
 import * as path from 'node:path';
-import { ask, checkRuntimes, type Driver, frame, type Impl, nextWith, peerCopy, PYTHON as PYTHON_BIN, startDriver } from '../support/channel-peers';
+import { describeOnLinux } from '../support/platform';
+import { ask, checkRuntimes, type Driver, frame, type Impl, killDrivers, nextWith, peerCopy, PYTHON as PYTHON_BIN, startDriver } from '../support/channel-peers';
 
 const NOBODY = 65534;
 
@@ -55,15 +56,16 @@ async function handOffs(dir: string, from: Impl, to: Impl, count: number) {
 }
 
 export function describePeer(impl: 'python' | 'php'): void {
-  const linux = process.platform === 'linux' ? describe : describe.skip;
-
-  linux(`the ${impl} peer against the Node side`, () => {
+  describeOnLinux(`the ${impl} peer against the Node side`, 'the peers speak the Unix-socket form; their Windows form is not tested here', () => {
     let dir: string;
     beforeAll(() => {
       checkRuntimes();
       dir = fs.mkdtempSync(path.join(os.tmpdir(), `peer-${impl}-`));
     });
-    afterAll(() => fs.rmSync(dir, { recursive: true, force: true }));
+    afterAll(() => {
+      killDrivers();
+      fs.rmSync(dir, { recursive: true, force: true });
+    });
 
     it.each([
       ['Node sender', 'node', impl],

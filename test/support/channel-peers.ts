@@ -65,6 +65,14 @@ export interface Driver {
   stderr(): string;
 }
 
+const running = new Set<ChildProcessWithoutNullStreams>();
+
+/** Kills every driver still running (afterAll: a failed test must not leave processes behind). */
+export function killDrivers(): void {
+  for (const child of running) child.kill('SIGKILL');
+  running.clear();
+}
+
 /** Starts an implementation's driver: `receive PATH [OPTIONS]` or `send PATH COUNT [OPTIONS]`. */
 export function startDriver(impl: Impl, args: string[], options: { uid?: number; cwd?: string; env?: NodeJS.ProcessEnv; root?: string } = {}): Driver {
   const [cmd, script] = driverCommand(impl, options.root);
@@ -74,6 +82,8 @@ export function startDriver(impl: Impl, args: string[], options: { uid?: number;
     ...(options.uid !== undefined ? { uid: options.uid, gid: options.uid, env: { PATH: process.env.PATH ?? '/usr/bin:/bin' } } : {}),
     ...(options.cwd ? { cwd: options.cwd } : {}),
   }) as ChildProcessWithoutNullStreams;
+  running.add(child);
+  child.on('exit', () => running.delete(child));
   let buffered = '';
   let errors = '';
   const lines: Record<string, any>[] = [];
