@@ -148,7 +148,9 @@ function serveSender(conn: FrameConnection, receiver: SocketReceiver, peer: Chan
   let senderPid: number | undefined;
   let version = 0;
   const held = new Map<number, Held>();
+  let refused = false;
   const refuse = (err: SocketHandoffError) => {
+    refused = true;
     debug('receiver %d: refusing sender %s: %s %s', process.pid, senderPid ?? '(before hello)', err.code, err.message);
     clearTimeout(timer);
     conn.close({ type: 'error', code: err.code, message: err.message });
@@ -169,7 +171,7 @@ function serveSender(conn: FrameConnection, receiver: SocketReceiver, peer: Chan
     refuse(new SocketHandoffError('ERR_REMOTE_CLIENT', `only local senders may connect; this one is on ${peer.remoteComputer}`));
     return;
   }
-  const uid = process.getuid?.();
+  const uid = process.geteuid?.();
   if (peer.uid !== undefined && peer.uid !== uid) {
     refuse(new SocketHandoffError('ERR_FOREIGN_UID', `only senders running as uid ${uid} may connect; this one (pid ${peer.pid}) runs as uid ${peer.uid}`));
     return;
@@ -177,6 +179,8 @@ function serveSender(conn: FrameConnection, receiver: SocketReceiver, peer: Chan
   conn.on('protocolError', (err: FrameError) => refuse(err));
   conn.on('message', (msg: Record<string, unknown>, descriptors: ReceivedDescriptor[], facts: FrameFacts) => {
     try {
+      // After an `error` nothing else counts, not even frames that came in the same read.
+      if (refused) return;
       if (senderPid === undefined) {
         const hello = checkSenderHello(msg, offered);
         if (peer.pid !== undefined && hello.pid !== peer.pid) {

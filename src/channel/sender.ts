@@ -13,7 +13,7 @@ import { FrameConnection } from './frame-connection';
 import { monotonicMicros } from './clock';
 import { checkReceiverHello, checkReceiverReply, chooseVersion, PROTOCOL_V2, secretProof, supportedVersions, type ReceiverHello } from './messages';
 import { checkMaxFrameSize, checkName, checkOptionsObject, checkSecret, checkTimeout } from './options';
-import { channelTransport, type HandoffTransport } from './transport';
+import { channelTransport, type HandoffTransport, type ReceivedDescriptor } from './transport';
 
 /** Options of openSender(). */
 export interface SenderOptions {
@@ -95,7 +95,11 @@ export class SocketSender extends EventEmitter {
     this.#connection = connection;
     this.#transport = transport;
     this.#ackTimeout = ackTimeout;
-    connection.on('message', (msg: Record<string, unknown>) => this.#onMessage(msg));
+    // A receiver never sends descriptors; one that came with a socket frame anyway is closed here, not leaked.
+    connection.on('message', (msg: Record<string, unknown>, descriptors: ReceivedDescriptor[] = []) => {
+      for (const d of descriptors) d.close();
+      this.#onMessage(msg);
+    });
     connection.on('protocolError', (err: SocketHandoffError) => this.#shutDown(err));
     connection.on('close', () =>
       this.#shutDown(new SocketHandoffError('ERR_RECEIVER_GONE', `the receiver (pid ${this.receiverPid}) closed the channel`)),
@@ -359,7 +363,8 @@ function handshake(
     connection.on('transportError', onTransportError);
     connection.on('close', onClose);
     connection.on('protocolError', (err: Error) => done(err));
-    connection.on('message', (msg: Record<string, unknown>) => {
+    connection.on('message', (msg: Record<string, unknown>, descriptors: ReceivedDescriptor[] = []) => {
+      for (const d of descriptors) d.close();
       try {
         if (hello === undefined) {
           hello = checkReceiverHello(msg, speaks);

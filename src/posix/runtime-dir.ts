@@ -1,6 +1,8 @@
 /**
  * Where channel sockets live: `$XDG_RUNTIME_DIR/socket-handoff/<name>.sock` when the session has a
- * runtime folder, else `<tmpdir>/socket-handoff-<uid>/<name>.sock`. Either folder is created with
+ * runtime folder, else `<tmpdir>/socket-handoff-<uid>/<name>.sock`. The uid is the effective one,
+ * as everywhere on Linux: the kernel reports it in SO_PEERCRED and stamps it on the files this
+ * process creates (docs/protocol.md, "Where the channel lives"). Either folder is created with
  * mode 0700 and refused if it belongs to another user or others may write to it (someone could
  * otherwise plant a socket there and receive our connections).
  */
@@ -15,7 +17,7 @@ const NAME = /^[A-Za-z0-9._-]{1,80}$/;
 export function runtimeDirectory(): string {
   const xdg = process.env.XDG_RUNTIME_DIR;
   if (xdg && path.isAbsolute(xdg)) return path.join(xdg, 'socket-handoff');
-  return path.join(os.tmpdir(), `socket-handoff-${process.getuid?.() ?? 'user'}`);
+  return path.join(os.tmpdir(), `socket-handoff-${process.geteuid?.() ?? 'user'}`);
 }
 
 /** The socket path of channel `name`: `name` itself if absolute, else a file in runtimeDirectory(). */
@@ -47,7 +49,7 @@ export function checkPrivateDirectory(dir: string, code: 'ERR_CHANNEL_FAILED' | 
   } catch (err) {
     throw new SocketHandoffError(code, `${dir}: ${(err as Error).message}`, { cause: err });
   }
-  const uid = process.getuid?.();
+  const uid = process.geteuid?.();
   if (!stat.isDirectory() || (uid !== undefined && stat.uid !== uid) || (stat.mode & 0o022) !== 0) {
     throw new SocketHandoffError(
       code,

@@ -62,9 +62,9 @@ export const unixSocketTransport: PlatformTransport = {
       link.destroy();
       throw err;
     }
-    if (uid !== process.getuid?.()) {
+    if (uid !== process.geteuid?.()) {
       link.destroy();
-      throw new SocketHandoffError('ERR_FOREIGN_UID', `the receiver on ${endpoint} runs as uid ${uid}, not as this process's uid ${process.getuid?.()}`);
+      throw new SocketHandoffError('ERR_FOREIGN_UID', `the receiver on ${endpoint} runs as uid ${uid}, not as this process's uid ${process.geteuid?.()}`);
     }
     return link;
   },

@@ -1,7 +1,8 @@
 /**
  * The package as a stranger gets it (package.json, LICENSE, scripts/build.js): `npm pack` in a copy
- * of the working tree without dist/ builds first and ships dist/ (JS and .d.ts), README, docs and
- * LICENSE, nothing else; the tarball installed into an empty project works from there by name only:
+ * of the working tree without dist/ builds first and ships dist/ (JS and .d.ts), README, docs,
+ * LICENSE and the two channel peers (peers/), nothing else; the tarball installed into an empty
+ * project works from there by name only:
  * require (CommonJS), import (.mjs), `tsc --strict --noEmit` under moduleResolution node10 and
  * node16, one hand-off through the channel natively on Linux, one token round trip with Windows
  * Node (under Wine off Windows).
@@ -57,9 +58,9 @@ afterAll(() => {
 });
 
 suite('npm pack' + WINE_REASON, () => {
-  it('builds in a clone without dist/ and ships dist/ (JS and .d.ts), README, docs, LICENSE and package.json only', () => {
-    expect(files).toEqual(expect.arrayContaining(['LICENSE', 'README.md', 'package.json', 'docs/api.md', 'docs/errors.md', 'dist/index.js', 'dist/index.d.ts', 'dist/php/index.js', 'dist/php/index.d.ts']));
-    expect(files.filter((f) => !/^(dist\/.*\.(js|d\.ts)|docs\/[^/]+\.md|README\.md|LICENSE|package\.json)$/.test(f))).toEqual([]);
+  it('builds in a clone without dist/ and ships dist/ (JS and .d.ts), README, docs, LICENSE, package.json and the two peers only', () => {
+    expect(files).toEqual(expect.arrayContaining(['LICENSE', 'README.md', 'package.json', 'docs/api.md', 'docs/errors.md', 'dist/index.js', 'dist/index.d.ts', 'dist/php/index.js', 'dist/php/index.d.ts', 'peers/python/socket_handoff.py', 'peers/php/SocketHandoff.php']));
+    expect(files.filter((f) => !/^(dist\/.*\.(js|d\.ts)|docs\/[^/]+\.md|README\.md|LICENSE|package\.json|peers\/python\/socket_handoff\.py|peers\/php\/SocketHandoff\.php)$/.test(f))).toEqual([]);
     expect(files.filter((f) => /\.map$/.test(f))).toEqual([]);
   });
 

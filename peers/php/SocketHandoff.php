@@ -1,0 +1,852 @@
+<?php
+/**
+ * socket-handoff channel peer for PHP 8.1+ with the sockets extension (Linux). No other dependency.
+ *
+ * Speaks protocol version 1 of docs/protocol.md with a Node.js (or any other) peer:
+ *
+ *     require 'SocketHandoff.php';
+ *     use SocketHandoff\Receiver;
+ *
+ *     SocketHandoff\receive('my-workers', function (Socket $socket, array $info) {
+ *         $request = $info['head'] . socket_read($socket, 4096);   // head first
+ *         ...
+ *     });
+ *
+ *     $sender = SocketHandoff\open_sender('my-workers');
+ *     $sender->send($conn, head: $alreadyRead, meta: ['route' => '/']);   // $conn is closed here
+ *
+ * Rules kept (docs/protocol.md): both ends check the other's uid, the receiver checks the
+ * sender's pid, holds an exclusive flock on <path>.lock while it listens, acknowledges a socket
+ * only once it holds a valid copy, and adopts it only on `commit`. A sender closes its copy only
+ * after writing `commit`; on `nack`, a timeout or a receiver that went away, send() throws
+ * HandoffError and the caller still owns the socket. Every descriptor received and not adopted is
+ * closed.
+ *
+ * PHP's traps, worked around here (docs/interop.md):
+ *  - PHP 8.0-8.2's socket_sendmsg() sends the wrong descriptor (the sender's fd 0) for a Socket
+ *    object in SCM_RIGHTS; a stream from socket_export_stream() sends the right one.
+ *  - socket_get_option(SO_PEERCRED) gives only the pid; the uid is read from /proc/<pid>/status
+ *    (its effective uid, as SO_PEERCRED would report). The pid is the one the kernel recorded at
+ *    connect(); if that process exited and its pid was reused before the check, /proc describes
+ *    another process.
+ *  - SO_DOMAIN (39), SO_ACCEPTCONN (30) and SO_PEERCRED (17) have no constants; their Linux
+ *    values are used.
+ *  - socket_recvmsg() reports its errno only through socket_last_error().
+ *  - Descriptors are shared with the sender, file status flags included: a socket from Node
+ *    arrives non-blocking. Call socket_set_block() yourself for a connection once you have it;
+ *    never for a listener the sender kept open.
+ */
+
+declare(strict_types=1);
+
+namespace SocketHandoff;
+
+const PROTOCOL_VERSION = 1;
+const MAX_FRAME_SIZE = 1048576;
+const MAX_DESCRIPTORS_PER_READ = 8;
+const SUN_PATH_MAX = 107;
+const READ_SIZE = 65536;
+const SO_PEERCRED = 17;
+const SO_ACCEPTCONN = 30;
+const SO_DOMAIN = 39;
+const MAX_ID = 9007199254740991;
+const BASE64 = '~^(?:[A-Za-z0-9+/]{4})*(?:[A-Za-z0-9+/]{2}==|[A-Za-z0-9+/]{3}=)?$~D';
+
+/** An error with a stable code from docs/errors.md; `reason` is the receiver's code for ERR_HANDOFF_REFUSED. */
+class HandoffError extends \RuntimeException
+{
+    public function __construct(public readonly string $errorCode, string $message, public readonly ?string $reason = null)
+    {
+        parent::__construct("$errorCode: $message");
+    }
+
+    public function text(): string
+    {
+        return substr($this->getMessage(), strlen($this->errorCode) + 2);
+    }
+}
+
+function malformed(string $what): HandoffError
+{
+    return new HandoffError('ERR_MALFORMED_FRAME', $what);
+}
+
+// ------------------------------------------------------------------------------------------------
+// Where the channel lives
+// ------------------------------------------------------------------------------------------------
+
+function effective_uid(): int
+{
+    if (function_exists('posix_geteuid')) return posix_geteuid();
+    return proc_uid('self') ?? throw new HandoffError('ERR_CHANNEL_FAILED', 'cannot read this process\'s uid');
+}
+
+/** The effective uid of process `pid` from /proc/<pid>/status ("Uid: real effective saved fs"). */
+function proc_uid(string $pid): ?int
+{
+    $status = @file_get_contents("/proc/$pid/status");
+    if ($status === false || !preg_match('/^Uid:\s+\d+\s+(\d+)/m', $status, $m)) return null;
+    return (int)$m[1];
+}
+
+/** POSIX path normalisation as the Node side does it (path.join): '//' and '.' go, 'x/..' cancels. */
+function normalize(string $path): string
+{
+    $absolute = str_starts_with($path, '/');
+    $out = [];
+    foreach (explode('/', $path) as $seg) {
+        if ($seg === '' || $seg === '.') continue;
+        if ($seg === '..') {
+            if ($out && end($out) !== '..') array_pop($out);
+            elseif (!$absolute) $out[] = '..';
+            continue;
+        }
+        $out[] = $seg;
+    }
+    $joined = implode('/', $out);
+    return $absolute ? "/$joined" : ($joined === '' ? '.' : $joined);
+}
+
+/** $XDG_RUNTIME_DIR/socket-handoff if set to an absolute path, else <TMPDIR|TMP|TEMP|/tmp>/socket-handoff-<euid>. Not sys_get_temp_dir(). */
+function runtime_directory(): string
+{
+    $xdg = (string)getenv('XDG_RUNTIME_DIR');
+    if (str_starts_with($xdg, '/')) return normalize("$xdg/socket-handoff");
+    $tmp = '/tmp';
+    // Like Node, a process whose real and effective ids differ does not trust these variables.
+    $status = (string)@file_get_contents('/proc/self/status');
+    $trusted = !preg_match('/^Uid:\s+(\d+)\s+(\d+)/m', $status, $u) || !preg_match('/^Gid:\s+(\d+)\s+(\d+)/m', $status, $g)
+        || ($u[1] === $u[2] && $g[1] === $g[2]);
+    foreach ($trusted ? ['TMPDIR', 'TMP', 'TEMP'] : [] as $var) {
+        $value = getenv($var);
+        if (is_string($value) && $value !== '') { $tmp = $value; break; }
+    }
+    if (strlen($tmp) > 1 && str_ends_with($tmp, '/')) $tmp = substr($tmp, 0, -1);
+    return normalize($tmp . '/socket-handoff-' . effective_uid());
+}
+
+/** The socket path of channel `name` (an absolute path is used as it is). */
+function channel_path(string $name): string
+{
+    if ($name === '') throw new HandoffError('ERR_INVALID_ARG_VALUE', 'name must be a non-empty string');
+    if (str_starts_with($name, '/')) {
+        $path = $name;
+    } elseif (!preg_match('/^[A-Za-z0-9._-]{1,80}$/D', $name) || $name === '.' || $name === '..') {
+        throw new HandoffError('ERR_INVALID_ARG_VALUE', 'a channel name is 1 to 80 letters, digits, ".", "_" or "-" (not "." or ".."), or an absolute path');
+    } else {
+        $path = normalize(runtime_directory() . "/$name.sock");
+    }
+    if (strlen($path) > SUN_PATH_MAX || str_contains($path, "\0")) {
+        throw new HandoffError('ERR_INVALID_ARG_VALUE', sprintf('a socket path of 1 to %d bytes without NUL; %s has %d', SUN_PATH_MAX, $path, strlen($path)));
+    }
+    return $path;
+}
+
+function check_private_directory(string $dir, string $code): void
+{
+    clearstatcache(true, $dir);
+    $st = @lstat($dir);
+    if ($st === false) throw new HandoffError($code, "$dir: no such folder");
+    if (($st['mode'] & 0170000) !== 0040000 || $st['uid'] !== effective_uid() || ($st['mode'] & 0022) !== 0) {
+        throw new HandoffError($code, sprintf('%s is not a private folder of this user (owner uid %d, mode %o)', $dir, $st['uid'], $st['mode'] & 0777));
+    }
+}
+
+function socket_error(string $call, ?\Socket $socket = null): string
+{
+    $errno = $socket ? socket_last_error($socket) : socket_last_error();
+    return "$call: " . socket_strerror($errno) . " ($errno)";
+}
+
+/** The peer's pid (SO_PEERCRED: PHP gives only that) and its effective uid (from /proc). */
+function peer_credentials(\Socket $socket): array
+{
+    $pid = socket_get_option($socket, SOL_SOCKET, SO_PEERCRED);
+    if (!is_int($pid) || $pid <= 0) throw new HandoffError('ERR_CHANNEL_FAILED', socket_error('getsockopt SO_PEERCRED', $socket));
+    $uid = proc_uid((string)$pid);
+    return [$pid, $uid];
+}
+
+// ------------------------------------------------------------------------------------------------
+// Frames
+// ------------------------------------------------------------------------------------------------
+
+function encode(array $message, int $maxSize = MAX_FRAME_SIZE): string
+{
+    $body = json_encode($message, JSON_UNESCAPED_SLASHES | JSON_UNESCAPED_UNICODE | JSON_THROW_ON_ERROR);
+    if (strlen($body) > $maxSize) throw new HandoffError('ERR_FRAME_TOO_LARGE', sprintf('frame of %d bytes exceeds the limit of %d bytes', strlen($body), $maxSize));
+    return pack('N', strlen($body)) . $body;
+}
+
+function parse_body(string $body): array
+{
+    if (str_starts_with($body, "\xEF\xBB\xBF")) $body = substr($body, 3); // the Node side skips a byte order mark too
+    try {
+        $value = json_decode($body, false, 512, JSON_THROW_ON_ERROR);
+    } catch (\JsonException $e) {
+        throw malformed('frame body is not UTF-8 JSON: ' . $e->getMessage());
+    }
+    if (!$value instanceof \stdClass) throw malformed('frame body is not a JSON object');
+    return json_decode($body, true, 512, JSON_THROW_ON_ERROR);
+}
+
+/** A JSON number with an integer value in [low, high] (1.0 counts as 1), as an int; else null. */
+function integer(mixed $value, int|float $low = -INF, int|float $high = INF): int|float|null
+{
+    if (is_float($value) && is_finite($value) && floor($value) === $value && abs($value) < 9.2e18) $value = (int)$value;
+    if (!is_int($value) && !(is_float($value) && is_finite($value) && floor($value) === $value)) return null;
+    return $value >= $low && $value <= $high ? $value : null;
+}
+
+/** The length of a string as JavaScript counts it (UTF-16 units). */
+function utf16_length(string $s): int
+{
+    return (int)preg_match_all('/./us', $s) + (int)preg_match_all('/[\x{10000}-\x{10FFFF}]/u', $s);
+}
+
+function close_all(array $fds): void
+{
+    foreach ($fds as $fd) {
+        if ($fd instanceof \Socket) socket_close($fd);
+        elseif (is_resource($fd)) fclose($fd);
+    }
+}
+
+/**
+ * Frames and descriptors of one channel connection, with the binding rule of docs/protocol.md: a
+ * descriptor belongs to the `socket` frame that starts within the bytes of the read it came with;
+ * whole earlier frames in that read claim nothing.
+ */
+final class Connection
+{
+    private string $buffer = '';
+    private int $consumed = 0;
+    private int $received = 0;
+    /** @var list<array{0: mixed, 1: int, 2: int}> descriptor (Socket or stream), start, end */
+    private array $pending = [];
+
+    public function __construct(public readonly \Socket $socket, private readonly int $maxSize)
+    {
+    }
+
+    /** The frames this read completed, each [message, descriptors]; null on EOF. */
+    public function read(): ?array
+    {
+        $msg = ['name' => [], 'buffer_size' => READ_SIZE, 'controllen' => socket_cmsg_space(SOL_SOCKET, SCM_RIGHTS, MAX_DESCRIPTORS_PER_READ)];
+        $n = @socket_recvmsg($this->socket, $msg, MSG_CMSG_CLOEXEC);
+        if ($n === false) {
+            $errno = socket_last_error($this->socket);
+            socket_clear_error($this->socket);
+            if ($errno === SOCKET_EINTR || $errno === SOCKET_EAGAIN) return [];
+            return null; // ECONNRESET and the like: the peer is gone
+        }
+        $fds = [];
+        foreach ($msg['control'] ?? [] as $cmsg) {
+            if ($cmsg['level'] === SOL_SOCKET && $cmsg['type'] === SCM_RIGHTS) array_push($fds, ...$cmsg['data']);
+        }
+        // MSG_CTRUNC with every slot filled: the peer attached too many. With slots to spare: this
+        // process could not install a descriptor (its descriptor limit), bound like one that arrived.
+        $lost = false;
+        if (($msg['flags'] ?? 0) & MSG_CTRUNC) {
+            if (count($fds) >= MAX_DESCRIPTORS_PER_READ) {
+                close_all($fds);
+                throw new HandoffError('ERR_DESCRIPTORS_TRUNCATED', 'the peer attached more descriptors than one message carries (at most ' . MAX_DESCRIPTORS_PER_READ . '); they were closed');
+            }
+            $lost = true;
+        }
+        $data = $n > 0 ? $msg['iov'][0] : '';
+        if ($data === '') {
+            close_all($fds);
+            return null;
+        }
+        $start = $this->received;
+        $this->received += strlen($data);
+        foreach ($fds as $fd) $this->pending[] = [$fd, $start, $this->received];
+        if ($lost) $this->pending[] = [null, $start, $this->received];
+        $this->buffer .= $data;
+        $out = [];
+        try {
+            while (strlen($this->buffer) >= 4) {
+                $size = unpack('N', $this->buffer)[1];
+                if ($size === 0) throw malformed('frame with an empty body');
+                if ($size > $this->maxSize) throw new HandoffError('ERR_FRAME_TOO_LARGE', "frame of $size bytes exceeds the limit of {$this->maxSize} bytes");
+                if (strlen($this->buffer) < 4 + $size) break;
+                $frameStart = $this->consumed;
+                $body = substr($this->buffer, 4, $size);
+                $this->buffer = substr($this->buffer, 4 + $size);
+                $this->consumed += 4 + $size;
+                $message = parse_body($body);
+                if ($this->pending && $this->pending[0][2] <= $frameStart) throw malformed('a descriptor arrived without a socket frame starting with it');
+                $own = [];
+                if (($message['type'] ?? null) === 'socket') {
+                    while ($this->pending && $this->pending[0][1] <= $frameStart) $own[] = array_shift($this->pending)[0];
+                }
+                $out[] = [$message, $own];
+            }
+        } catch (HandoffError $e) {
+            foreach ($out as [, $own]) close_all($own);
+            throw $e;
+        }
+        return $out;
+    }
+
+    /** Writes all of `data`; false if the peer is gone. MSG_NOSIGNAL: a dead peer is EPIPE, not SIGPIPE. */
+    public function write(string $data): bool
+    {
+        while ($data !== '') {
+            $n = @socket_send($this->socket, $data, strlen($data), MSG_NOSIGNAL);
+            if ($n === false) {
+                $errno = socket_last_error($this->socket);
+                socket_clear_error($this->socket);
+                if ($errno === SOCKET_EINTR) continue;
+                return false;
+            }
+            $data = substr($data, $n);
+        }
+        return true;
+    }
+
+    public function send(array $message, int $maxSize = MAX_FRAME_SIZE): bool
+    {
+        return $this->write(encode($message, $maxSize));
+    }
+
+    public function close(): void
+    {
+        close_all(array_column($this->pending, 0));
+        $this->pending = [];
+        socket_close($this->socket);
+    }
+}
+
+// ------------------------------------------------------------------------------------------------
+// Receiver
+// ------------------------------------------------------------------------------------------------
+
+final class Peer
+{
+    public string $nonce;
+    public ?int $senderPid = null;
+    /** @var array<int, array{0: \Socket, 1: array}> */
+    public array $held = [];
+    public ?float $deadline = null;
+    public ?float $closingUntil = null;
+
+    public function __construct(public readonly Connection $conn, public readonly int $pid, public readonly ?int $uid)
+    {
+        $this->nonce = base64_encode(random_bytes(16));
+    }
+}
+
+/**
+ * Listens on channel `name`; each socket a sender hands over goes to $onSocket(Socket $socket, array $info).
+ * $info: id, pid (the sender's), meta, head (bytes to read before the socket's own), listening, half_open.
+ * Options: secret, accept (fn(array $info): bool; false: nack ERR_HANDOFF_DECLINED), listeners (false:
+ * refuse listeners with ERR_UNSUPPORTED_SOCKET_TYPE), handshake_timeout (s), write_timeout (s: a sender
+ * that does not read its answers for that long is dropped), max_frame_size, on_error (fn(HandoffError $e, ?int $pid)).
+ */
+final class Receiver
+{
+    public readonly string $path;
+    private $lock;
+    private ?\Socket $listener;
+    private int $inode;
+    /** @var array<int, Peer> */
+    private array $peers = [];
+    private $onSocket;
+    private ?string $secret;
+    private $accept;
+    private bool $listeners;
+    private float $handshakeTimeout;
+    private float $writeTimeout;
+    private int $maxFrameSize;
+    private $onError;
+
+    public function __construct(string $name, callable $onSocket, array $options = [])
+    {
+        $this->path = channel_path($name);
+        $this->onSocket = $onSocket;
+        $this->secret = $options['secret'] ?? null;
+        $this->accept = $options['accept'] ?? null;
+        $this->listeners = $options['listeners'] ?? true;
+        $this->handshakeTimeout = (float)($options['handshake_timeout'] ?? 5.0);
+        $this->writeTimeout = (float)($options['write_timeout'] ?? 5.0);
+        $this->maxFrameSize = $options['max_frame_size'] ?? MAX_FRAME_SIZE;
+        $this->onError = $options['on_error'] ?? static function (HandoffError $e, ?int $pid): void {
+            fwrite(STDERR, "SocketHandoff: sender $pid refused: {$e->getMessage()}\n");
+        };
+        if (!str_starts_with($name, '/')) {
+            $dir = dirname($this->path);
+            if (!@mkdir($dir, 0700) && !is_dir($dir) && !is_link($dir)) throw new HandoffError('ERR_CHANNEL_FAILED', "cannot create $dir");
+            check_private_directory($dir, 'ERR_CHANNEL_FAILED');
+        }
+        $umask = umask(0077); // the lock file is created 0600
+        $lock = @fopen("{$this->path}.lock", 'c');
+        umask($umask);
+        if ($lock === false) throw new HandoffError('ERR_CHANNEL_FAILED', "cannot open {$this->path}.lock");
+        if (!flock($lock, LOCK_EX | LOCK_NB, $wouldBlock)) { // flock(2), as the Node side
+            fclose($lock);
+            if ($wouldBlock) throw new HandoffError('ERR_CHANNEL_IN_USE', "another receiver is listening on {$this->path}");
+            throw new HandoffError('ERR_CHANNEL_FAILED', "cannot lock {$this->path}.lock");
+        }
+        $this->lock = $lock;
+        $listener = null;
+        try {
+            clearstatcache(true, $this->path);
+            $st = @lstat($this->path);
+            if ($st !== false) {
+                if (($st['mode'] & 0170000) !== 0140000) throw new HandoffError('ERR_CHANNEL_FAILED', "{$this->path} exists and is not a socket; not touching it");
+                unlink($this->path); // with the lock held, a socket file here belongs to a dead receiver
+            }
+            $listener = socket_create(AF_UNIX, SOCK_STREAM, 0);
+            if ($listener === false) throw new HandoffError('ERR_CHANNEL_FAILED', socket_error('socket'));
+            if (!@socket_bind($listener, $this->path)) throw new HandoffError('ERR_CHANNEL_FAILED', socket_error('bind', $listener));
+            chmod($this->path, 0600);
+            if (!@socket_listen($listener, 511)) throw new HandoffError('ERR_CHANNEL_FAILED', socket_error('listen', $listener));
+            socket_set_nonblock($listener);
+            clearstatcache(true, $this->path);
+            $this->inode = stat($this->path)['ino'];
+            $this->listener = $listener;
+        } catch (\Throwable $e) {
+            if ($listener instanceof \Socket) socket_close($listener);
+            fclose($lock);
+            throw $e;
+        }
+    }
+
+    public function serveForever(): void
+    {
+        while ($this->listener !== null) $this->serve(null);
+    }
+
+    /** Waits up to $timeout seconds (null: until something happens) and handles what arrived. */
+    public function serve(?float $timeout = null, array $alsoWatch = []): array
+    {
+        $now = microtime(true);
+        foreach ($this->peers as $peer) {
+            foreach ([$peer->deadline, $peer->closingUntil] as $at) {
+                if ($at !== null) $timeout = $timeout === null ? max(0.0, $at - $now) : min($timeout, max(0.0, $at - $now));
+            }
+        }
+        $read = [$this->listener, ...array_map(fn (Peer $p) => $p->conn->socket, array_values($this->peers)), ...$alsoWatch];
+        $write = $except = null;
+        $sec = $timeout === null ? null : (int)$timeout;
+        $usec = $timeout === null ? 0 : (int)(($timeout - (int)$timeout) * 1e6);
+        $ready = @socket_select($read, $write, $except, $sec, $usec);
+        $woke = [];
+        if ($ready !== false) {
+            foreach ($read as $socket) {
+                if ($socket === $this->listener) $this->acceptOne();
+                elseif (isset($this->peers[spl_object_id($socket)])) $this->readFrom($this->peers[spl_object_id($socket)]);
+                else $woke[] = $socket;
+            }
+        }
+        $now = microtime(true);
+        foreach ($this->peers as $peer) {
+            if ($peer->closingUntil !== null && $now >= $peer->closingUntil) $this->drop($peer);
+            elseif ($peer->deadline !== null && $now >= $peer->deadline) {
+                $this->refuse($peer, new HandoffError('ERR_HANDSHAKE_TIMEOUT', "the sender did not finish the handshake within {$this->handshakeTimeout} s"));
+            }
+        }
+        return $woke;
+    }
+
+    /** Stops listening and disconnects every sender; sockets held without commit are closed. */
+    public function close(): void
+    {
+        foreach ($this->peers as $peer) $this->drop($peer);
+        if ($this->listener === null) return;
+        socket_close($this->listener);
+        $this->listener = null;
+        clearstatcache(true, $this->path);
+        $st = @stat($this->path);
+        if ($st !== false && $st['ino'] === $this->inode) @unlink($this->path);
+        fclose($this->lock); // the .lock file stays
+    }
+
+    private function acceptOne(): void
+    {
+        $socket = @socket_accept($this->listener);
+        if ($socket === false) return;
+        try {
+            [$pid, $uid] = peer_credentials($socket);
+        } catch (HandoffError $e) {
+            socket_close($socket);
+            ($this->onError)($e, null);
+            return;
+        }
+        socket_set_block($socket);
+        // Reads only follow socket_select(); this bounds a write to a sender that stopped reading.
+        socket_set_option($socket, SOL_SOCKET, SO_SNDTIMEO, ['sec' => (int)$this->writeTimeout, 'usec' => (int)(fmod($this->writeTimeout, 1.0) * 1e6)]);
+        $peer = new Peer(new Connection($socket, $this->maxFrameSize), $pid, $uid);
+        $this->peers[spl_object_id($socket)] = $peer;
+        $euid = effective_uid();
+        if ($uid !== $euid) {
+            $this->refuse($peer, new HandoffError('ERR_FOREIGN_UID', sprintf('only senders running as uid %d may connect; this one (pid %d) runs as uid %s', $euid, $pid, $uid ?? 'unknown (its /proc entry is gone)')));
+            return;
+        }
+        $peer->deadline = microtime(true) + $this->handshakeTimeout;
+        $this->say($peer, ['type' => 'hello', 'role' => 'receiver', 'versions' => [PROTOCOL_VERSION], 'pid' => getmypid(), 'nonce' => $peer->nonce, 'secret' => $this->secret !== null]);
+    }
+
+    /** Writes a frame; a sender gone, or not reading for write_timeout, is dropped now (what it held is released). */
+    private function say(Peer $peer, array $message): void
+    {
+        if ($peer->conn->send($message, $this->maxFrameSize)) return;
+        $this->releaseAll($peer);
+        $peer->deadline = null;
+        $peer->closingUntil = microtime(true);
+    }
+
+    private function refuse(Peer $peer, HandoffError $e): void
+    {
+        if ($peer->closingUntil !== null) return;
+        $this->say($peer, ['type' => 'error', 'code' => $e->errorCode, 'message' => $e->text()]);
+        $this->releaseAll($peer);
+        @socket_shutdown($peer->conn->socket, 1);
+        $peer->deadline = null;
+        $peer->closingUntil = microtime(true) + 1.0;
+        ($this->onError)($e, $peer->senderPid ?? $peer->pid);
+    }
+
+    private function releaseAll(Peer $peer): void
+    {
+        foreach ($peer->held as [$socket]) socket_close($socket); // close(): our copy only, never shutdown()
+        $peer->held = [];
+    }
+
+    private function drop(Peer $peer): void
+    {
+        $this->releaseAll($peer);
+        unset($this->peers[spl_object_id($peer->conn->socket)]);
+        $peer->conn->close();
+    }
+
+    private function readFrom(Peer $peer): void
+    {
+        try {
+            $frames = $peer->conn->read();
+        } catch (HandoffError $e) {
+            $this->refuse($peer, $e);
+            return;
+        }
+        if ($frames === null) { // EOF: sockets not committed are the sender's
+            $this->drop($peer);
+            return;
+        }
+        foreach ($frames as [$message, $fds]) {
+            try {
+                if ($peer->closingUntil === null) $this->message($peer, $message, $fds);
+            } catch (HandoffError $e) {
+                $this->refuse($peer, $e);
+            } finally {
+                close_all($fds); // whatever was not taken is closed, never leaked
+            }
+        }
+    }
+
+    private function message(Peer $peer, array $msg, array &$fds): void
+    {
+        if ($peer->senderPid === null) {
+            $this->hello($peer, $msg);
+            return;
+        }
+        $type = $msg['type'] ?? null;
+        if ($type === 'commit' || $type === 'abort') {
+            $id = integer($msg['id'] ?? null, 1, MAX_ID);
+            if ($id === null) throw malformed("$type.id must be a positive integer");
+            if (!isset($peer->held[$id])) return; // not held (never acknowledged, or released already): ignored
+            [$socket, $info] = $peer->held[$id];
+            unset($peer->held[$id]);
+            if ($type === 'abort') {
+                socket_close($socket);
+                return;
+            }
+            try {
+                ($this->onSocket)($socket, $info);
+            } catch (\Throwable $t) { // the socket is the application's now
+                ($this->onError)(new HandoffError('ERR_ONSOCKET_THREW', 'onSocket threw: ' . $t->getMessage()), $peer->senderPid);
+            }
+            return;
+        }
+        if ($type !== 'socket') throw new HandoffError('ERR_UNEXPECTED_MESSAGE', 'unexpected message type ' . json_encode($type) . '; expected "socket"');
+        $id = integer($msg['id'] ?? null, 1, MAX_ID);
+        if ($id === null) throw malformed('socket.id must be a positive integer');
+        if (($msg['kind'] ?? null) !== 'socket' && ($msg['kind'] ?? null) !== 'server') throw malformed('socket.kind must be "socket" or "server"');
+        if (array_key_exists('token', $msg) && !is_string($msg['token'])) throw malformed('socket.token must be a string');
+        if (array_key_exists('head', $msg) && (!is_string($msg['head']) || !preg_match(BASE64, $msg['head']))) throw malformed('socket.head must be base64');
+        if (array_key_exists('halfOpen', $msg) && !is_bool($msg['halfOpen'])) throw malformed('socket.halfOpen must be a boolean');
+        $this->hold($peer, $id, $msg, $fds);
+    }
+
+    private function hello(Peer $peer, array $msg): void
+    {
+        if (($msg['type'] ?? null) !== 'hello' || ($msg['role'] ?? null) !== 'sender') throw malformed('expected the sender hello');
+        $version = integer($msg['version'] ?? null);
+        if ($version === null) throw malformed('hello.version must be an integer');
+        if ($version !== PROTOCOL_VERSION) throw new HandoffError('ERR_UNSUPPORTED_VERSION', "protocol version $version is not supported; this receiver speaks " . PROTOCOL_VERSION);
+        $pid = integer($msg['pid'] ?? null, 1, 0xffffffff);
+        if ($pid === null) throw malformed('hello.pid must be a positive 32-bit integer');
+        if (array_key_exists('proof', $msg) && !is_string($msg['proof'])) throw malformed('hello.proof must be a string');
+        if ($pid !== $peer->pid) throw new HandoffError('ERR_PID_MISMATCH', "the sender says it is pid $pid, the OS says {$peer->pid}");
+        if ($this->secret !== null) {
+            $expected = hash_hmac('sha256', $peer->nonce, $this->secret);
+            if (!is_string($msg['proof'] ?? null) || !hash_equals($expected, $msg['proof'])) throw new HandoffError('ERR_CHANNEL_AUTH', 'the sender does not know the secret');
+        }
+        $peer->senderPid = $pid;
+        $peer->deadline = null;
+        $this->say($peer, ['type' => 'ready']);
+    }
+
+    private function hold(Peer $peer, int $id, array $msg, array &$fds): void
+    {
+        $nack = fn (string $code, string $text) => $this->say($peer, ['type' => 'nack', 'id' => $id, 'code' => $code, 'message' => $text]);
+        if (isset($peer->held[$id])) {
+            $nack('ERR_MALFORMED_FRAME', "hand-off id $id is already in use on this connection");
+            return;
+        }
+        $info = ['id' => $id, 'pid' => $peer->senderPid, 'meta' => $msg['meta'] ?? null, 'head' => base64_decode($msg['head'] ?? '', true),
+            'half_open' => ($msg['halfOpen'] ?? false) === true, 'listening' => false];
+        if ($this->accept !== null) {
+            try {
+                $accepted = ($this->accept)($info) !== false;
+            } catch (\Throwable $t) {
+                $accepted = false;
+                ($this->onError)(new HandoffError('ERR_ONSOCKET_THREW', 'accept threw: ' . $t->getMessage()), $peer->senderPid);
+            }
+            if (!$accepted) {
+                $nack('ERR_HANDOFF_DECLINED', 'the receiver declined this socket');
+                return;
+            }
+        }
+        if (in_array(null, $fds, true)) {
+            $nack('ERR_RECEIVER_BUSY', 'the receiver could not take the descriptor in (MSG_CTRUNC: it is at its descriptor limit)');
+            return;
+        }
+        if (count($fds) !== 1) {
+            $nack('ERR_NO_DESCRIPTOR', "a socket frame must carry exactly one descriptor (SCM_RIGHTS on its first byte); hand-off $id carried " . count($fds));
+            return;
+        }
+        $socket = $fds[0];
+        if (!$socket instanceof \Socket) { // PHP turned a descriptor that is not a socket into a stream
+            $nack('ERR_UNSUPPORTED_SOCKET_TYPE', 'the descriptor received is not a socket; it was closed');
+            return;
+        }
+        $family = @socket_get_option($socket, SOL_SOCKET, SO_DOMAIN);
+        $type = @socket_get_option($socket, SOL_SOCKET, SO_TYPE);
+        $listening = @socket_get_option($socket, SOL_SOCKET, SO_ACCEPTCONN);
+        if (!in_array($family, [AF_INET, AF_INET6], true) || $type !== SOCK_STREAM || !is_int($listening)) {
+            $nack('ERR_UNSUPPORTED_SOCKET_TYPE', sprintf('the channel carries IPv4 and IPv6 stream sockets; this one has family %s, type %s', var_export($family, true), var_export($type, true)));
+            return;
+        }
+        if ($listening !== 0 && !$this->listeners) {
+            $nack('ERR_UNSUPPORTED_SOCKET_TYPE', 'this receiver takes connections only; this socket is listening');
+            return;
+        }
+        $fds = []; // taken: no longer closed by the caller
+        $info['listening'] = $listening !== 0;
+        $peer->held[$id] = [$socket, $info];
+        $this->say($peer, ['type' => 'ack', 'id' => $id]);
+    }
+}
+
+/** Listens on channel `name` and serves senders forever (see Receiver for the options). */
+function receive(string $name, callable $onSocket, array $options = []): void
+{
+    $receiver = new Receiver($name, $onSocket, $options);
+    try {
+        $receiver->serveForever();
+    } finally {
+        $receiver->close();
+    }
+}
+
+// ------------------------------------------------------------------------------------------------
+// Sender
+// ------------------------------------------------------------------------------------------------
+
+/** A connection to one receiver. send() hands one socket over; the caller's copy is then closed. */
+final class Sender
+{
+    public readonly string $path;
+    public readonly int $receiverPid;
+    private Connection $conn;
+    private int $nextId = 1;
+    private ?HandoffError $closed = null;
+    /** @var list<array> */
+    private array $frames = [];
+    private float $ackTimeout;
+    private int $maxFrameSize;
+
+    /** Options: secret, connect_timeout (s), ack_timeout (s), max_frame_size. */
+    public function __construct(string $name, array $options = [])
+    {
+        $this->path = channel_path($name);
+        $this->ackTimeout = (float)($options['ack_timeout'] ?? 10.0);
+        $this->maxFrameSize = $options['max_frame_size'] ?? MAX_FRAME_SIZE;
+        $connectTimeout = (float)($options['connect_timeout'] ?? 5.0);
+        if (!str_starts_with($name, '/')) check_private_directory(dirname($this->path), 'ERR_CHANNEL_UNAVAILABLE');
+        $socket = socket_create(AF_UNIX, SOCK_STREAM, 0);
+        if ($socket === false) throw new HandoffError('ERR_CHANNEL_UNAVAILABLE', socket_error('socket'));
+        try {
+            if (!@socket_connect($socket, $this->path)) {
+                throw new HandoffError('ERR_CHANNEL_UNAVAILABLE', "cannot reach a receiver on {$this->path}: " . socket_error('connect', $socket));
+            }
+            [, $uid] = peer_credentials($socket);
+            if ($uid !== effective_uid()) {
+                throw new HandoffError('ERR_FOREIGN_UID', sprintf('the receiver on %s runs as uid %s, not as this process\'s uid %d', $this->path, $uid ?? 'unknown', effective_uid()));
+            }
+            $this->conn = new Connection($socket, $this->maxFrameSize);
+            $this->receiverPid = $this->handshake($options['secret'] ?? null, microtime(true) + $connectTimeout);
+        } catch (\Throwable $e) {
+            socket_close($socket);
+            throw $e;
+        }
+    }
+
+    private function nextMessage(float $deadline, callable $timeoutError): array
+    {
+        while (!$this->frames) {
+            $left = $deadline - microtime(true);
+            if ($left <= 0) throw $timeoutError();
+            $read = [$this->conn->socket];
+            $write = $except = null;
+            if (@socket_select($read, $write, $except, (int)$left, (int)(($left - (int)$left) * 1e6)) === 0) continue;
+            $frames = $this->conn->read();
+            if ($frames === null) throw new HandoffError('ERR_RECEIVER_GONE', 'the receiver closed the channel');
+            foreach ($frames as [$message, $fds]) {
+                if ($fds) {
+                    close_all($fds);
+                    throw new HandoffError('ERR_UNEXPECTED_MESSAGE', 'a receiver never sends a socket frame');
+                }
+                $this->frames[] = $message;
+            }
+        }
+        return array_shift($this->frames);
+    }
+
+    private static function remoteError(array $msg, string $what): HandoffError
+    {
+        return new HandoffError(is_string($msg['code'] ?? null) ? $msg['code'] : 'ERR_MALFORMED_FRAME', "$what: " . (is_string($msg['message'] ?? null) ? $msg['message'] : 'no reason given'));
+    }
+
+    private function handshake(?string $secret, float $deadline): int
+    {
+        $timeout = fn () => new HandoffError('ERR_HANDSHAKE_TIMEOUT', "no handshake from a receiver on {$this->path} in time");
+        try {
+            $hello = $this->nextMessage($deadline, $timeout);
+        } catch (HandoffError $e) {
+            if ($e->errorCode === 'ERR_RECEIVER_GONE') throw new HandoffError('ERR_CHANNEL_UNAVAILABLE', "the receiver on {$this->path} closed the connection during the handshake");
+            throw $e;
+        }
+        if (($hello['type'] ?? null) === 'error') throw self::remoteError($hello, 'the receiver refused');
+        if (($hello['type'] ?? null) !== 'hello' || ($hello['role'] ?? null) !== 'receiver') throw malformed('expected the receiver hello');
+        $versions = $hello['versions'] ?? null;
+        if (!is_array($versions) || !array_is_list($versions)) throw malformed('hello.versions must be an array of integers');
+        $versions = array_map(fn ($v) => integer($v), $versions);
+        if (in_array(null, $versions, true)) throw malformed('hello.versions must be an array of integers');
+        $pid = integer($hello['pid'] ?? null, 1, 0xffffffff);
+        if ($pid === null) throw malformed('hello.pid must be a positive 32-bit integer');
+        if (!is_string($hello['nonce'] ?? null) || utf16_length($hello['nonce']) > 128) throw malformed('hello.nonce must be a short string');
+        if (!is_bool($hello['secret'] ?? null)) throw malformed('hello.secret must be a boolean');
+        if (!in_array(PROTOCOL_VERSION, $versions, true)) throw new HandoffError('ERR_UNSUPPORTED_VERSION', 'receiver speaks protocol versions ' . json_encode($versions) . '; this sender speaks ' . PROTOCOL_VERSION);
+        if ($hello['secret'] && $secret === null) throw new HandoffError('ERR_CHANNEL_AUTH', "the receiver on {$this->path} requires a secret");
+        $answer = ['type' => 'hello', 'role' => 'sender', 'version' => PROTOCOL_VERSION, 'pid' => getmypid()];
+        if ($hello['secret']) $answer['proof'] = hash_hmac('sha256', $hello['nonce'], $secret);
+        $this->conn->send($answer, $this->maxFrameSize);
+        $reply = $this->nextMessage($deadline, $timeout);
+        if (($reply['type'] ?? null) === 'error') throw self::remoteError($reply, 'the receiver refused this sender');
+        if (($reply['type'] ?? null) !== 'ready') throw new HandoffError('ERR_UNEXPECTED_MESSAGE', 'unexpected ' . json_encode($reply['type'] ?? null) . ' during the handshake');
+        return $pid;
+    }
+
+    private function fail(HandoffError $e): HandoffError
+    {
+        if ($this->closed === null) {
+            $this->closed = $e;
+            $this->conn->close();
+        }
+        return $e;
+    }
+
+    /**
+     * Hands $socket (a connected or listening TCP Socket, or a stream from stream_socket_accept())
+     * to the receiver. Returns the hand-off id once the receiver acknowledged it and `commit` is
+     * written; $socket is closed then (never shut down) unless $keepOpen. Throws HandoffError and
+     * leaves $socket open and yours on ERR_HANDOFF_REFUSED ($e->reason: the receiver's code),
+     * ERR_HANDOFF_TIMEOUT, ERR_RECEIVER_GONE, ERR_CHANNEL_CLOSED or a receiver's `error` code.
+     */
+    public function send(mixed $socket, string $head = '', mixed $meta = null, bool $keepOpen = false): int
+    {
+        if ($this->closed !== null) throw new HandoffError('ERR_CHANNEL_CLOSED', 'this sender is closed (' . $this->closed->getMessage() . ')');
+        if ($socket instanceof \Socket) {
+            $probe = $socket;
+            // PHP 8.0-8.2 send the wrong descriptor for a Socket object in SCM_RIGHTS; a stream of it is right.
+            $stream = socket_export_stream($socket);
+        } elseif (is_resource($socket) && get_resource_type($socket) === 'stream') {
+            $stream = $socket;
+            $probe = socket_import_stream($socket);
+        } else {
+            throw new HandoffError('ERR_INVALID_ARG_TYPE', 'socket must be a Socket or a socket stream');
+        }
+        if ($probe === false || $stream === false) throw new HandoffError('ERR_SOCKET_CLOSED', 'the socket is closed');
+        $family = @socket_get_option($probe, SOL_SOCKET, SO_DOMAIN);
+        if (!in_array($family, [AF_INET, AF_INET6], true) || @socket_get_option($probe, SOL_SOCKET, SO_TYPE) !== SOCK_STREAM) {
+            throw new HandoffError('ERR_UNSUPPORTED_SOCKET_TYPE', 'the channel carries IPv4 and IPv6 stream sockets');
+        }
+        $listening = @socket_get_option($probe, SOL_SOCKET, SO_ACCEPTCONN) === 1;
+        if (!$listening && !@socket_getpeername($probe, $address)) throw new HandoffError('ERR_NOT_CONNECTED', 'the socket is neither connected nor listening');
+        $id = $this->nextId++;
+        $message = ['type' => 'socket', 'id' => $id, 'kind' => $listening ? 'server' : 'socket'];
+        if ($head !== '') $message['head'] = base64_encode($head);
+        if ($meta !== null) $message['meta'] = $meta;
+        $data = encode($message, $this->maxFrameSize);
+        // One sendmsg() with the descriptor on the frame's first byte; the rest without one.
+        $sent = @socket_sendmsg($this->conn->socket, ['iov' => [$data], 'control' => [['level' => SOL_SOCKET, 'type' => SCM_RIGHTS, 'data' => [$stream]]]], MSG_NOSIGNAL);
+        if ($sent === false || !$this->conn->write(substr($data, $sent))) {
+            throw $this->fail(new HandoffError('ERR_RECEIVER_GONE', 'cannot write to the receiver: ' . socket_error('sendmsg', $this->conn->socket)));
+        }
+        $deadline = microtime(true) + $this->ackTimeout;
+        $timeout = fn () => new HandoffError('ERR_HANDOFF_TIMEOUT', "the receiver did not answer hand-off $id within {$this->ackTimeout} s");
+        for (;;) {
+            try {
+                $reply = $this->nextMessage($deadline, $timeout);
+            } catch (HandoffError $e) {
+                if ($e->errorCode === 'ERR_HANDOFF_TIMEOUT') {
+                    if (!$this->conn->send(['type' => 'abort', 'id' => $id])) $this->fail(new HandoffError('ERR_RECEIVER_GONE', 'the receiver closed the channel'));
+                    throw $e;
+                }
+                throw $this->fail($e);
+            }
+            $type = $reply['type'] ?? null;
+            if ($type === 'error') throw $this->fail(self::remoteError($reply, 'the receiver closed the channel'));
+            if ($type === 'ready') continue;
+            if ($type !== 'ack' && $type !== 'nack') throw $this->fail(new HandoffError('ERR_UNEXPECTED_MESSAGE', 'unexpected message type ' . json_encode($type) . ' from the receiver'));
+            $answered = integer($reply['id'] ?? null, 1, MAX_ID);
+            if ($answered === null || ($type === 'nack' && !(is_string($reply['code'] ?? null) && is_string($reply['message'] ?? null)))) {
+                throw $this->fail(malformed($type === 'nack' ? 'nack needs id, code and message' : 'ack.id must be a positive integer'));
+            }
+            if ($answered !== $id) continue; // a late answer to a hand-off already aborted
+            if ($type === 'nack') throw new HandoffError('ERR_HANDOFF_REFUSED', "the receiver refused the socket: {$reply['code']}: {$reply['message']}", $reply['code']);
+            if (!$this->conn->send(['type' => 'commit', 'id' => $id])) {
+                throw $this->fail(new HandoffError('ERR_RECEIVER_GONE', "the receiver went away before hand-off $id was committed"));
+            }
+            if (!$keepOpen) {
+                if ($socket instanceof \Socket) socket_close($socket); // closes the exported stream and the descriptor, no shutdown
+                else fclose($socket);
+            }
+            return $id;
+        }
+    }
+
+    public function close(): void
+    {
+        $this->fail(new HandoffError('ERR_CHANNEL_CLOSED', 'the sender was closed'));
+    }
+}
+
+/** Connects to the receiver on channel `name` and does the handshake (see Sender for the options). */
+function open_sender(string $name, array $options = []): Sender
+{
+    return new Sender($name, $options);
+}
