@@ -60,7 +60,10 @@ const CONFIG = {
   passes: passesFromEnv(process.env.BENCH_CPU === 'all' ? 'all_cpus' : 'one_cpu,all_cpus'),
   deadlineMs: 180000,
 };
-const GOALS = { ratio_vs_node_send: 2, ratio_vs_direct: 0.8 };
+// Issue 9's goals for the natural path (a pauseOnConnect front calling sender.send()): pinned to one
+// CPU, at least 1.4x child_process.send's throughput; one connection at a time, an added p50
+// latency no higher than Node's own hand-off adds. Direct serving is reported, with no goal here.
+const GOALS = { ratio_vs_node_send: 1.4 };
 const PASS_CPUS = { one_cpu: ONE_CPU, all_cpus: host.onlineCpus() };
 
 const children = [];
@@ -138,6 +141,11 @@ async function runPass(key, cpus) {
   const vsNodeSend = ratio(rate('ours'), rate('node_send'));
   const vsDirect = ratio(rate('ours'), rate('direct'));
   const u = CONFIG.unloaded > 0 ? unloaded : null;
+  // Each round ran every scenario back to back: a ratio per round shows the spread of a noisy machine.
+  const roundRate = (n, i) => runs[n][i].load.completed / runs[n][i].load.elapsed_ms;
+  const perRound = (a, b) => runs[a].map((_r, i) => Math.round((roundRate(a, i) / roundRate(b, i)) * 100) / 100);
+  const added = u ? minus(u.ours.latency_us, u.direct.latency_us) : null;
+  const nodeAdded = u ? minus(u.node_send.latency_us, u.direct.latency_us) : null;
   return {
     processes_cpus: processesCpus,
     pinning: pinned.ok ? (key === 'one_cpu' ? `pinned to CPU ${processesCpus} (taskset)` : `not pinned: CPUs ${processesCpus} allowed (taskset)`) : `taskset failed: ${pinned.error}`,
@@ -147,16 +155,18 @@ async function runPass(key, cpus) {
     direct_per_s: rate('direct'),
     ratio_vs_node_send: vsNodeSend,
     ratio_vs_direct: vsDirect,
+    ratio_vs_node_send_per_round: perRound('ours', 'node_send'),
+    ratio_vs_direct_per_round: perRound('ours', 'direct'),
     latency_us: Object.fromEntries(SCENARIOS.map((n) => [n, scenarios[n].latency_us])),
-    added_latency_us: u ? minus(u.ours.latency_us, u.direct.latency_us) : null,
-    node_send_added_latency_us: u ? minus(u.node_send.latency_us, u.direct.latency_us) : null,
+    added_latency_us: added,
+    node_send_added_latency_us: nodeAdded,
     added_latency_under_load_us: minus(scenarios.ours.latency_us, scenarios.direct.latency_us),
     send_to_resolve_us: scenarios.ours.send_to_ack_us,
     unloaded: u ? { n: CONFIG.unloaded, in_flight: 1, ...u } : undefined,
     no_errors: clean,
     goals_met: {
       ratio_vs_node_send: clean && vsNodeSend !== null && vsNodeSend >= GOALS.ratio_vs_node_send,
-      ratio_vs_direct: clean && vsDirect !== null && vsDirect >= GOALS.ratio_vs_direct,
+      added_p50_not_above_node: clean && added !== null && nodeAdded !== null && added.p50 <= nodeAdded.p50,
     },
     scenarios,
   };
@@ -195,10 +205,10 @@ async function main() {
     rounds: CONFIG.rounds,
     warmup: CONFIG.warmup,
     headline_pass: headline,
-    ...pick('ours_per_s', 'node_send_per_s', 'direct_per_s', 'ratio_vs_node_send', 'ratio_vs_direct'),
-    ...pick('latency_us', 'added_latency_us', 'added_latency_under_load_us', 'send_to_resolve_us'),
+    ...pick('ours_per_s', 'node_send_per_s', 'direct_per_s', 'ratio_vs_node_send', 'ratio_vs_direct', 'ratio_vs_node_send_per_round', 'ratio_vs_direct_per_round'),
+    ...pick('latency_us', 'added_latency_us', 'node_send_added_latency_us', 'added_latency_under_load_us', 'send_to_resolve_us'),
     unloaded_send_to_resolve_us: h.unloaded ? h.unloaded.ours.send_to_resolve_us : null,
-    goals: { ratio_vs_node_send: `>= ${GOALS.ratio_vs_node_send}`, ratio_vs_direct: `>= ${GOALS.ratio_vs_direct}`, pass: headline },
+    goals: { ratio_vs_node_send: `>= ${GOALS.ratio_vs_node_send}`, added_p50_not_above_node: 'ours added p50 <= node_send added p50, one at a time', pass: headline },
     goals_met: { ...h.goals_met, no_errors: Object.values(passes).every((p) => p.no_errors) },
     other_node_or_wine_processes_seen: Math.max(...Object.values(passes).map((p) => p.other_node_or_wine_processes_seen)),
     passes,
