@@ -16,6 +16,7 @@
  */
 import * as net from 'node:net';
 import { registerControlledListener } from './controlled-listener';
+import { rawHandoffOf, type RawHandoff } from './raw-handoff';
 import type { AddressInfo } from './endpoint-key';
 import { invalidArgType, invalidArgValue, SocketHandoffError } from './errors';
 import { platform } from './platform';
@@ -31,6 +32,19 @@ export interface HandoverListenOptions {
   backlog?: number;
   /** As net.Server's allowHalfOpen, for the accepted sockets. Default false. */
   allowHalfOpen?: boolean;
+  /**
+   * The fast front: every accepted connection goes straight to the receiver behind this sender
+   * (from openSender()) as a raw socket, never built into a net.Socket here. With several senders,
+   * round robin, skipping one whose channel is closed and trying the next when one refuses. A
+   * connection no receiver takes is emitted as an ordinary 'connection', intact (nothing was read).
+   */
+  sendTo?: HandoffSender | readonly HandoffSender[];
+}
+
+/** A SocketSender from openSender() (the type names only what `sendTo` is checked for). */
+export interface HandoffSender {
+  readonly receiverPid: number;
+  readonly pending: number;
 }
 
 const DEFAULTS = { port: 0, host: '127.0.0.1', backlog: 0x7fffffff };
@@ -78,6 +92,17 @@ function parseListenArgs(args: unknown[]): { target: ListenTarget; callback?: ()
   };
 }
 
+function checkSendTo(sendTo: unknown): RawHandoff[] {
+  if (sendTo === undefined) return [];
+  const list = Array.isArray(sendTo) ? sendTo : [sendTo];
+  if (list.length === 0) throw invalidArgValue('options.sendTo', 'a SocketSender from openSender(), or a non-empty array of them', sendTo);
+  return list.map((sender, i) => {
+    const handoff = rawHandoffOf(sender);
+    if (handoff === undefined) throw invalidArgType(Array.isArray(sendTo) ? `options.sendTo[${i}]` : 'options.sendTo', 'a SocketSender from openSender()', sender);
+    return handoff;
+  });
+}
+
 /** Node's own code and message (lib/internal/errors.js), so code written for net.Server keeps working. */
 const serverNotRunning = () => new SocketHandoffError('ERR_SERVER_NOT_RUNNING', 'Server is not running.');
 const serverAlreadyListen = () => new SocketHandoffError('ERR_SERVER_ALREADY_LISTEN', 'Listen method has been called more than once without closing.');
@@ -93,6 +118,9 @@ export class HandoverServer extends net.Server {
   #refed = true;
   /** Settles once this process's copy of the last listening socket is closed. */
   #listenerClosed: Promise<void> = Promise.resolve();
+  /** `sendTo`: where accepted connections go first, in turn. */
+  #sendTo: RawHandoff[] = [];
+  #nextSender = 0;
   readonly #allowHalfOpen: boolean;
 
   private constructor(allowHalfOpen: boolean, connectionListener?: (socket: net.Socket) => void) {
@@ -116,7 +144,9 @@ export class HandoverServer extends net.Server {
     if (options.allowHalfOpen !== undefined && typeof options.allowHalfOpen !== 'boolean') {
       throw invalidArgType('options.allowHalfOpen', 'a boolean', options.allowHalfOpen);
     }
+    const sendTo = checkSendTo(options.sendTo);
     const server = new HandoverServer(options.allowHalfOpen === true, connectionListener);
+    server.#sendTo = sendTo;
     server.#listenOn(target);
     return server;
   }
@@ -279,6 +309,37 @@ export class HandoverServer extends net.Server {
   }
 
   #onAccept(accepted: bigint): void {
+    if (this.#sendTo.length === 0) {
+      this.#emitAccepted(accepted);
+      return;
+    }
+    const start = this.#nextSender;
+    this.#nextSender = (start + 1) % this.#sendTo.length;
+    this.#handOff(accepted, start, 0);
+  }
+
+  /**
+   * `sendTo`: round robin from `start`, each connection walking the list once: a sender whose
+   * channel is closed is skipped, one that refuses passes it on to the next; after the last, the
+   * connection is this server's.
+   */
+  #handOff(raw: bigint, start: number, tried: number): void {
+    const senders = this.#sendTo;
+    for (; tried < senders.length; tried++) {
+      const sender = senders[(start + tried) % senders.length];
+      if (!sender.available()) continue;
+      const next = tried + 1;
+      sender.send(raw, this.#allowHalfOpen, () => platform().closeSocket(raw)).then(
+        () => undefined,
+        // Refused, timed out, or the receiver went away: the socket is still ours, untouched.
+        () => this.#handOff(raw, start, next),
+      );
+      return;
+    }
+    this.#emitAccepted(raw);
+  }
+
+  #emitAccepted(accepted: bigint): void {
     let socket: net.Socket;
     try {
       socket = platform().adoptSocket(accepted, this.#allowHalfOpen);

@@ -3,7 +3,7 @@ export { exportSocket, importSocket, type ExportableSocket, type ExportOptions }
 export { socketInformationOptions, SocketInformationOptions } from './dotnet-options';
 export { encodeProtocolInfo, decodeProtocolInfo } from './token-codec';
 export { PROTOCOL_INFO_SIZE, type ProtocolInfo } from './protocol-info';
-export { HandoverServer, type HandoverListenOptions } from './handover-server';
+export { HandoverServer, type HandoffSender, type HandoverListenOptions } from './handover-server';
 export { SocketHandle, type SocketHandleInfo, type AdoptSocketOptions } from './socket-handle';
 export { SocketHandoffError, InvalidTokenError, WinsockError, PosixError, type SocketHandoffErrorCode, type WinsockErrorCode, type PosixErrorCode, type ErrorCode } from './errors';
 export { openReceiver, SocketReceiver, type ReceiverOptions, type SocketInfo, type OnSocket } from './channel/receiver';

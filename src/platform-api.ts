@@ -95,6 +95,8 @@ export interface PlatformTransport {
    * descriptor to attach (Linux), and `release()` to undo side effects (reading held) if it fails.
    */
   attach(target: net.Socket | net.Server, peerPid: number): { fields: Record<string, unknown>; descriptor?: number; release: () => void };
+  /** As attach(), for a raw socket this package accepted itself (HandoverServer's `sendTo`): nothing to hold or undo. */
+  attachRaw(socket: bigint, peerPid: number): { fields: Record<string, unknown>; descriptor?: number };
   /** Takes the socket a `socket` frame (and what came with it) carries: this process owns it now. */
   detach(message: { id: number; token?: unknown }, descriptors: ReceivedDescriptor[]): SocketHandleInfo;
 }

@@ -55,6 +55,13 @@ function printReport(r) {
     `added latency per hand-off (minus direct, one at a time): ours p50 ${r.added_latency_us ? r.added_latency_us.p50 : '-'} µs, p99 ${r.added_latency_us ? r.added_latency_us.p99 : '-'} µs; ` +
       `node_send p50 ${r.node_send_added_latency_us ? r.node_send_added_latency_us.p50 : '-'} µs, p99 ${r.node_send_added_latency_us ? r.node_send_added_latency_us.p99 : '-'} µs (goal: ours p50 not above node_send's: ${met('added_p50_not_above_node')})`,
   );
+  const f = r.fast;
+  const fmet = (k) => (f.goals_met[k] ? 'met' : 'NOT met');
+  lines.push(
+    `fast front (HandoverServer.listen({ sendTo }), pass ${r.fast_goals.pass}): ${f.per_s}/s; ratio_vs_node_send = ${f.ratio_vs_node_send} (goal ${r.fast_goals.ratio_vs_node_send}: ${fmet('ratio_vs_node_send')}; per round ${f.ratio_vs_node_send_per_round.join(', ')}), ` +
+      `ratio_vs_direct = ${f.ratio_vs_direct} (goal ${r.fast_goals.ratio_vs_direct}: ${fmet('ratio_vs_direct')}; per round ${f.ratio_vs_direct_per_round.join(', ')}), ` +
+      `added p50 ${f.added_latency_us ? f.added_latency_us.p50 : '-'} µs (goal below node_send's: ${fmet('added_p50_below_node')})`,
+  );
   if (!r.goals_met.no_errors) lines.push('a scenario had errors: goals not met');
   console.log(lines.join('\n'));
 }

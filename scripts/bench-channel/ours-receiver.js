@@ -4,7 +4,7 @@
  * bench, knowing nothing but the channel name; openReceiver(name) adopts every socket a front sends
  * and answers it.
  *
- *   node ours-receiver.js CHANNEL_NAME [--profile]
+ *   node ours-receiver.js CHANNEL_NAME [--profile] [--as=fast]   (--as: the scenario name in its answers)
  * stdout: {"ready":true,"pid":...}; then common.commandLoop (reset / stats / exit).
  */
 const path = require('node:path');
@@ -12,6 +12,7 @@ const { reply, serveStats, serve, commandLoop } = require('./common');
 
 const DIST = path.join(__dirname, '..', '..', 'dist');
 const name = process.argv[2];
+const tag = (process.argv.find((a) => a.startsWith('--as=')) || '--as=ours').slice('--as='.length);
 const profile = process.argv.includes('--profile') ? require('./profile').installReceiverProfile(DIST) : null;
 const pkg = require(DIST);
 
@@ -21,7 +22,7 @@ let cpuStart = process.cpuUsage();
 function onSocket(socket, info) {
   const t0 = profile ? process.hrtime.bigint() : 0n;
   if (info.meta && info.meta.t) stats.adoptNs.push(Number(process.hrtime.bigint() - BigInt(info.meta.t)));
-  serve(socket, 'ours', stats);
+  serve(socket, tag, stats);
   if (profile) profile.record('on_socket', Number(process.hrtime.bigint() - t0));
 }
 

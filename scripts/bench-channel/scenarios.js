@@ -4,7 +4,8 @@
  * node_send, ours; see scripts/bench-channel.js). Used by the Wine run and the native Linux run
  * alike: the scenario scripts are plain Node and run on both.
  */
-const SCENARIOS = ['direct', 'node_send', 'ours'];
+/** ours: the natural path (a net.Server front calling sender.send()); fast: HandoverServer.listen({ sendTo }). */
+const SCENARIOS = ['direct', 'node_send', 'ours', 'fast'];
 
 /**
  * Starts every scenario's processes with `startChild(name, script, args)` (a bench/lib.startChild
@@ -16,19 +17,25 @@ async function startScenarios(startChild, extraArgs = []) {
   const direct = startChild('direct server', 'direct-server.js');
   const nodeFront = startChild('node_send front', 'node-front.js');
   const receiver = startChild('ours receiver', 'ours-receiver.js', [channelName, ...extraArgs]);
-  const [d, n, r] = await Promise.all([
+  const fastReceiver = startChild('fast receiver', 'ours-receiver.js', [`${channelName}-fast`, '--as=fast']);
+  const [d, n, r, fr] = await Promise.all([
     direct.expect((m) => m.ready, 'the direct server to listen'),
     nodeFront.expect((m) => m.ready, 'the node_send front and its forked child'),
     receiver.expect((m) => m.ready, 'the receiver to listen on the channel'),
+    fastReceiver.expect((m) => m.ready, 'the fast receiver to listen on its channel'),
   ]);
   // The front starts only once the receiver listens: it knows the channel name, nothing else.
   const oursFront = startChild('ours front', 'ours-front.js', [channelName, ...extraArgs]);
   const o = await oursFront.expect((m) => m.ready, 'the ours front to connect to the channel');
   if (o.servingPid !== r.pid) throw new Error(`the ours front reached receiver pid ${o.servingPid}, but the receiver started is pid ${r.pid}`);
+  const fastFront = startChild('fast front', 'fast-front.js', [`${channelName}-fast`]);
+  const f = await fastFront.expect((m) => m.ready, 'the fast front to connect to its channel');
+  if (f.servingPid !== fr.pid) throw new Error(`the fast front reached receiver pid ${f.servingPid}, but its receiver is pid ${fr.pid}`);
   return {
     direct: { port: d.port, servingPid: d.servingPid, processes: [direct] },
     node_send: { port: n.port, servingPid: n.servingPid, processes: [nodeFront] },
     ours: { port: o.port, servingPid: o.servingPid, processes: [oursFront, receiver] },
+    fast: { port: f.port, servingPid: f.servingPid, processes: [fastFront, fastReceiver] },
   };
 }
 

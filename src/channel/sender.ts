@@ -8,6 +8,7 @@ import { EventEmitter } from 'node:events';
 import * as net from 'node:net';
 import { invalidArgType, invalidArgValue, peerCode, SocketHandoffError } from '../errors';
 import { resyncReading, takeReadableBuffer } from '../node-internals';
+import { registerRawHandoff } from '../raw-handoff';
 import { debug } from './debug';
 import { FrameConnection } from './frame-connection';
 import { monotonicMicros } from './clock';
@@ -49,13 +50,14 @@ interface Pending {
   resolve: (result: SendResult) => void;
   reject: (err: Error) => void;
   restore: () => void;
-  target: net.Socket | net.Server;
-  keepOpen: boolean;
+  /** Closes this process's copy once the receiver has the socket (nothing with keepOpen). */
+  letGo: () => void;
   /** When this send gives up, in microseconds on the shared monotonic clock (clock.ts). */
   deadline: number;
 }
 
 const EMPTY = Buffer.alloc(0);
+const NOTHING = (): void => undefined;
 
 function headBytes(head: unknown): Buffer {
   if (head === undefined) return EMPTY;
@@ -96,6 +98,16 @@ export class SocketSender extends EventEmitter {
     this.#transport = transport;
     this.#ackTimeout = ackTimeout;
     // A receiver never sends descriptors; one that came with a socket frame anyway is closed here, not leaked.
+    registerRawHandoff(this, {
+      send: (raw, allowHalfOpen, letGo) => {
+        try {
+          return this.#sendRaw(raw, allowHalfOpen, letGo);
+        } catch (err) {
+          return Promise.reject(err);
+        }
+      },
+      available: () => this.#closed === undefined,
+    });
     connection.on('message', (msg: Record<string, unknown>, descriptors: ReceivedDescriptor[] = []) => {
       for (const d of descriptors) d.close();
       this.#onMessage(msg);
@@ -154,15 +166,41 @@ export class SocketSender extends EventEmitter {
       if (isSocket) resyncReading(socket);
     };
     const allHead = buffered.length === 0 ? head : Buffer.concat([head, buffered]);
+    // destroy(), not end(): shutdown would end the connection for the receiver too.
+    const letGo = opts.keepOpen === true ? NOTHING : isSocket ? () => socket.destroy() : () => socket.close();
+    if (debug.enabled) debug('sender %d: hand-off %d to pid %d (%d head bytes, %d of them buffered)', process.pid, id, this.receiverPid, allHead.length, buffered.length);
+    return this.#dispatch(id, isSocket ? 'socket' : 'server', fields, descriptor, allHead, meta, isSocket ? socket.allowHalfOpen : undefined, restore, letGo);
+  }
+
+  /** A raw socket accepted by this package (HandoverServer's `sendTo`): nothing read, nothing to hold or give back. */
+  #sendRaw(raw: bigint, allowHalfOpen: boolean, letGo: () => void): Promise<SendResult> {
+    if (this.#closed) throw new SocketHandoffError('ERR_CHANNEL_CLOSED', `send(): this sender is closed (${this.#closed.message})`);
+    const id = this.#nextId++;
+    const { fields, descriptor } = this.#transport.attachRaw(raw, this.receiverPid);
+    return this.#dispatch(id, 'socket', fields, descriptor, EMPTY, undefined, allowHalfOpen, NOTHING, letGo);
+  }
+
+  /** Writes the `socket` frame and waits for the answer; `restore` gives the socket back if the frame cannot go out. */
+  #dispatch(
+    id: number,
+    kind: 'socket' | 'server',
+    fields: Record<string, unknown>,
+    descriptor: number | undefined,
+    head: Buffer,
+    meta: unknown,
+    halfOpen: boolean | undefined,
+    restore: () => void,
+    letGo: () => void,
+  ): Promise<SendResult> {
     const deadline = monotonicMicros() + this.#ackTimeout * 1000;
     const message = {
       type: 'socket',
       id,
-      kind: isSocket ? 'socket' : 'server',
+      kind,
       ...fields,
-      head: allHead.length ? allHead.toString('base64') : undefined,
+      head: head.length ? head.toString('base64') : undefined,
       meta,
-      halfOpen: isSocket ? socket.allowHalfOpen : undefined,
+      halfOpen,
       deadline: this.protocolVersion >= PROTOCOL_V2 ? deadline : undefined,
     };
     try {
@@ -171,9 +209,8 @@ export class SocketSender extends EventEmitter {
       restore();
       throw err;
     }
-    if (debug.enabled) debug('sender %d: hand-off %d to pid %d sent (%d head bytes, %d of them buffered)', process.pid, id, this.receiverPid, allHead.length, buffered.length);
     return new Promise<SendResult>((resolve, reject) => {
-      this.#pending.set(id, { resolve, reject, restore, target: socket, keepOpen: opts.keepOpen === true, deadline });
+      this.#pending.set(id, { resolve, reject, restore, letGo, deadline });
       if (this.#timer === undefined) this.#armTimer();
     });
   }
@@ -231,11 +268,7 @@ export class SocketSender extends EventEmitter {
       return;
     }
     if (debug.enabled) debug('sender %d: hand-off %d acknowledged by pid %d', process.pid, msg.id, this.receiverPid);
-    if (!pending.keepOpen) {
-      // destroy(), not end(): shutdown would end the connection for the receiver too.
-      if (pending.target instanceof net.Socket) pending.target.destroy();
-      else pending.target.close();
-    }
+    pending.letGo();
     pending.resolve({ id: msg.id, receiverPid: this.receiverPid });
   }
 

@@ -35,6 +35,8 @@ export interface HandoffTransport {
    * descriptor to attach (Linux), and `release()` to undo side effects (reading held) if it fails.
    */
   attach(target: net.Socket | net.Server, peerPid: number): { fields: Record<string, unknown>; descriptor?: number; release: () => void };
+  /** As attach(), for a raw socket this package accepted itself (HandoverServer's `sendTo`). */
+  attachRaw(socket: bigint, peerPid: number): { fields: Record<string, unknown>; descriptor?: number };
   /** Turns a received `socket` frame (and what came with it) into a socket this process owns. */
   detach(message: SocketMessage, descriptors: ReceivedDescriptor[]): SocketHandle;
 }
@@ -51,6 +53,7 @@ export function channelTransport(): HandoffTransport {
     listen: (endpoint, onConnection, onError) => raw.listen(endpoint, onConnection, onError),
     connect: (endpoint, timeoutMs) => raw.connect(endpoint, timeoutMs),
     attach: (target, peerPid) => raw.attach(target, peerPid),
+    attachRaw: (socket, peerPid) => raw.attachRaw(socket, peerPid),
     detach: (message, descriptors) => socketHandleFrom(raw.detach(message, descriptors)),
   };
 }

@@ -69,6 +69,11 @@ export const unixSocketTransport: PlatformTransport = {
     return link;
   },
 
+  attachRaw(socket) {
+    // The link attaches the descriptor itself (SCM_RIGHTS): nothing else goes in the frame.
+    return { fields: {}, descriptor: Number(socket) };
+  },
+
   attach(target) {
     const { fd, hold } = descriptorOf(target);
     // The link sends a copy of fd; the original stays with the Node socket until commit.

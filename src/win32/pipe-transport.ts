@@ -66,6 +66,10 @@ export const win32PipeTransport: PlatformTransport = {
     });
   },
 
+  attachRaw(socket, peerPid) {
+    return { fields: { token: encodeProtocolInfo(duplicateSocket(socket, peerPid)) } };
+  },
+
   attach(target, peerPid) {
     const controlled = controlledHandle(target);
     if (controlled !== undefined) return { fields: { token: encodeProtocolInfo(duplicateSocket(controlled, peerPid)) }, release: () => undefined };
