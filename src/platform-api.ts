@@ -79,7 +79,11 @@ export interface ChannelListener {
 
 /** The platform's half of the hand-off channel: where it lives, who the peer is, how a socket travels. */
 export interface PlatformTransport {
-  /** True where protocol 2 is offered (see HandoffTransport in channel/transport.ts). */
+  /**
+   * True where protocol 2 is offered: the link can read synchronously (readNow) what the peer
+   * wrote, and writes reach the peer's queue synchronously, so a deadline on the shared clock
+   * decides every hand-off one way on both ends (docs/protocol.md).
+   */
   readonly deliverOnReceipt: boolean;
   /** The address of the channel called `name` (a named pipe path on Windows, a socket path on Linux). */
   endpoint(name: string): string;

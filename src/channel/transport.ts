@@ -6,37 +6,15 @@
  * (win32/pipe-transport.ts, posix/unix-socket-transport.ts) returns raw sockets; the SocketHandle
  * a receiver adopts is built here.
  */
-import type * as net from 'node:net';
 import { platform } from '../platform';
-import type { ChannelLink, ChannelListener, ChannelPeer, ReceivedDescriptor } from '../platform-api';
+import type { ChannelLink, ChannelListener, ChannelPeer, PlatformTransport, ReceivedDescriptor } from '../platform-api';
 import { socketHandleFrom, type SocketHandle } from '../socket-handle';
 import type { SocketMessage } from './messages';
 
 export type { ChannelLink, ChannelListener, ChannelPeer, ReceivedDescriptor };
 
-export interface HandoffTransport {
-  /**
-   * True where protocol 2 is offered: the link can read synchronously (readNow) what the peer
-   * wrote, and writes reach the peer's queue synchronously, so a deadline on the shared clock
-   * decides every hand-off one way on both ends (docs/protocol.md).
-   */
-  readonly deliverOnReceipt: boolean;
-  /** The address of the channel called `name` (a named pipe path on Windows, a socket path on Linux). */
-  endpoint(name: string): string;
-  /**
-   * Listens on `endpoint`; `onConnection` runs for each sender that connects, with what the OS says about it.
-   * @throws (rejects) `ERR_CHANNEL_IN_USE`, `ERR_CHANNEL_FAILED`.
-   */
-  listen(endpoint: string, onConnection: (link: ChannelLink, peer: ChannelPeer) => void, onError: (err: Error) => void): Promise<ChannelListener>;
-  /** Connects to a receiver. @throws (rejects) `ERR_CHANNEL_UNAVAILABLE`, `ERR_FOREIGN_UID`. */
-  connect(endpoint: string, timeoutMs: number): Promise<ChannelLink>;
-  /**
-   * Makes `target` travel to process `peerPid`: the fields to put in the `socket` frame, the
-   * descriptor to attach (Linux), and `release()` to undo side effects (reading held) if it fails.
-   */
-  attach(target: net.Socket | net.Server, peerPid: number): { fields: Record<string, unknown>; descriptor?: number; release: () => void };
-  /** As attach(), for a raw socket this package accepted itself (HandoverServer's `sendTo`). */
-  attachRaw(socket: bigint, peerPid: number): { fields: Record<string, unknown>; descriptor?: number };
+/** The platform's transport as the channel uses it: the same calls, with `detach` giving a SocketHandle. */
+export interface HandoffTransport extends Omit<PlatformTransport, 'detach'> {
   /** Turns a received `socket` frame (and what came with it) into a socket this process owns. */
   detach(message: SocketMessage, descriptors: ReceivedDescriptor[]): SocketHandle;
 }
