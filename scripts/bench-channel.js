@@ -82,7 +82,9 @@ const CONFIG = {
   laterPassesWithinS: 60,
   deadlineMs: 200000,
 };
-const GOALS = { ratio_vs_node_send: 1.0, ratio_vs_direct: 0.9 };
+// Issue 9's goal under Wine, pinned to one CPU: the natural path at least 1.2x child_process.send.
+// Direct serving is reported with no goal (the fast front's goals are stated for native Linux).
+const GOALS = { ratio_vs_node_send: 1.2 };
 const PASS_TITLES = {
   one_cpu: 'every bench process on one CPU (rate = 1 / CPU cost per connection)',
   all_cpus: 'every CPU allowed to the bench processes',
@@ -186,7 +188,6 @@ async function runPass(key, mask, busyCpu) {
     no_errors: clean,
     goals_met: {
       ratio_vs_node_send: clean && ratio(ours, scenarios.node_send.per_s) >= GOALS.ratio_vs_node_send,
-      ratio_vs_direct: clean && ratio(ours, scenarios.direct.per_s) >= GOALS.ratio_vs_direct,
     },
     scenarios,
   };
@@ -227,7 +228,7 @@ function passTable(key, p) {
   }
   const met = (k) => (p.goals_met[k] ? 'met' : 'not met');
   lines.push(
-    `ratio_vs_node_send = ${p.ratio_vs_node_send} (goal ${met('ratio_vs_node_send')}), ratio_vs_direct = ${p.ratio_vs_direct} (goal ${met('ratio_vs_direct')})${p.no_errors ? '' : '  (with errors: see above)'}`,
+    `ratio_vs_node_send = ${p.ratio_vs_node_send} (goal ${met('ratio_vs_node_send')}), ratio_vs_direct = ${p.ratio_vs_direct}${p.no_errors ? '' : '  (with errors: see above)'}`,
     `hand-off latency, ours, sender side send() to resolve, ${CONFIG.inFlight} in flight: p50 ${p.per_handoff_us.p50} µs, p99 ${p.per_handoff_us.p99} µs (up to ${s.ours.max_sends_pending} sends pending)`,
     `accept to adoption in the serving process, ${CONFIG.inFlight} in flight: ours p50 ${s.ours.accept_to_adopted_us.p50} / p99 ${s.ours.accept_to_adopted_us.p99} µs; ` +
       `node_send p50 ${s.node_send.accept_to_adopted_us.p50} / p99 ${s.node_send.accept_to_adopted_us.p99} µs`,
@@ -255,7 +256,7 @@ function printReport(ch, profiles) {
     '',
     `headline (pass ${ch.headline_pass}): ours ${ch.ours_per_s}/s, node_send ${ch.node_send_per_s}/s, direct ${ch.direct_per_s}/s`,
     `ratio_vs_node_send = ${ch.ratio_vs_node_send}  (goal ${ch.goals.ratio_vs_node_send}: ${met('ratio_vs_node_send')})`,
-    `ratio_vs_direct    = ${ch.ratio_vs_direct}  (goal ${ch.goals.ratio_vs_direct}: ${met('ratio_vs_direct')})`,
+    `ratio_vs_direct    = ${ch.ratio_vs_direct}  (no goal under Wine)`,
   );
   if (!ch.goals_met.no_errors) lines.push('a scenario had errors: goals not met');
   if (profiles) {
@@ -328,10 +329,9 @@ async function main() {
     ratio_vs_node_send: h.ratio_vs_node_send,
     ratio_vs_direct: h.ratio_vs_direct,
     per_handoff_us: h.per_handoff_us,
-    goals: { ratio_vs_node_send: `>= ${GOALS.ratio_vs_node_send}`, ratio_vs_direct: `>= ${GOALS.ratio_vs_direct}`, pass: headlinePass },
+    goals: { ratio_vs_node_send: `>= ${GOALS.ratio_vs_node_send}`, pass: headlinePass },
     goals_met: {
       ratio_vs_node_send: h.no_errors && h.ratio_vs_node_send !== null && h.ratio_vs_node_send >= GOALS.ratio_vs_node_send,
-      ratio_vs_direct: h.no_errors && h.ratio_vs_direct !== null && h.ratio_vs_direct >= GOALS.ratio_vs_direct,
       no_errors: Object.values(passes).every((p) => p.no_errors),
     },
     passes,
