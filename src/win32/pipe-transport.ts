@@ -5,11 +5,11 @@
 import * as net from 'node:net';
 import { debug } from '../debug';
 import { invalidArgValue, SocketHandoffError } from '../errors';
-import { controlledHandle, heldSocketKey } from '../node-socket';
+import { controlledHandle, heldSocket } from '../node-socket';
 import type { ChannelPeer, PlatformTransport } from '../platform-api';
 import { protocolInfoFromBytes } from '../protocol-info';
 import { encodeProtocolInfo, tokenToBytes } from '../token-codec';
-import { findSocketByKey } from './node-socket-lookup';
+import { findNodeSocket } from './node-socket-lookup';
 import { newestPipeClient } from './pipe-client';
 import { duplicateSocket, importSocket } from './tokens';
 
@@ -73,9 +73,9 @@ export const win32PipeTransport: PlatformTransport = {
   attach(target, peerPid) {
     const controlled = controlledHandle(target);
     if (controlled !== undefined) return { fields: { token: encodeProtocolInfo(duplicateSocket(controlled, peerPid)) }, release: () => undefined };
-    const { key, release } = heldSocketKey(target);
+    const { identity, release } = heldSocket(target);
     try {
-      return { fields: { token: encodeProtocolInfo(duplicateSocket(findSocketByKey(key), peerPid)) }, release };
+      return { fields: { token: encodeProtocolInfo(duplicateSocket(findNodeSocket(identity), peerPid)) }, release };
     } catch (err) {
       release();
       throw err;

@@ -8,7 +8,7 @@ import type { Platform } from '../platform-api';
 import { takeNamedLock } from './named-lock';
 import { AcceptLoop } from './accept-loop';
 import * as fileMappings from './file-mapping';
-import { findSocketByKey } from './node-socket-lookup';
+import { findNodeSocket } from './node-socket-lookup';
 import { win32PipeTransport } from './pipe-transport';
 import { createListeningSocket, localAddress } from './raw-listener';
 import { adopt, closeSocket, duplicateSocket, duplicateSocketAnsi, importSocket, setBlocking } from './tokens';
@@ -16,7 +16,7 @@ import { systemText } from './winsock-error';
 
 export const win32Platform: Platform = {
   name: 'win32',
-  findSocketByKey,
+  findNodeSocket,
   duplicateSocket,
   duplicateSocketAnsi,
   importSocket,
