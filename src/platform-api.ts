@@ -66,6 +66,9 @@ export interface ChannelLink extends EventEmitter {
   /** Only where the transport can: stops the peer writing more, then reads synchronously what it wrote. */
   drain?(): void;
   write(data: Buffer): boolean;
+  /** Only where writes are queued (Windows): holds writes until uncork(), which sends them as one. */
+  cork?(): void;
+  uncork?(): void;
   /** Only on transports that carry descriptors: a copy of `fd` rides with the first byte of `data`. */
   writeWithDescriptor?(data: Buffer, fd: number): boolean;
   end(): unknown;

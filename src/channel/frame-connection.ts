@@ -104,12 +104,20 @@ export class FrameConnection extends EventEmitter {
       this.#fail(err as FrameError);
       return;
     }
-    for (const frame of frames) {
-      if (this.link.destroyed || this.#failed) return;
-      const own = this.#descriptorsOf(frame.start, frame.message.type === 'socket');
-      if (own === undefined) return;
-      const facts: FrameFacts = { descriptorsLost: own.lost };
-      this.emit('message', frame.message, own.descriptors, facts);
+    // The replies to several frames read at once (acks, commits) leave in one write where writes
+    // are queued (a pipe write costs a system call and, under Wine, a wineserver request).
+    const batch = frames.length > 1 && this.link.cork !== undefined;
+    if (batch) this.link.cork?.();
+    try {
+      for (const frame of frames) {
+        if (this.link.destroyed || this.#failed) return;
+        const own = this.#descriptorsOf(frame.start, frame.message.type === 'socket');
+        if (own === undefined) return;
+        const facts: FrameFacts = { descriptorsLost: own.lost };
+        this.emit('message', frame.message, own.descriptors, facts);
+      }
+    } finally {
+      if (batch) this.link.uncork?.();
     }
   }
 

@@ -148,4 +148,39 @@ describe('FrameConnection', () => {
     expect(transport.map((e) => (e as NodeJS.ErrnoException).code)).toEqual(['ECONNRESET']);
     expect(errors).toEqual(['ERR_DESCRIPTORS_TRUNCATED']);
   });
+
+  it('sends the replies to frames read together as one write where the link queues writes (cork), even if a handler throws', () => {
+    const link = Object.assign(new FakeLink(), {
+      log: [] as string[],
+      corked: 0,
+      cork() {
+        this.corked++;
+        this.log.push('cork');
+      },
+      uncork() {
+        this.corked--;
+        this.log.push('uncork');
+      },
+    });
+    link.write = function (this: typeof link, data: Buffer) {
+      this.log.push(this.corked > 0 ? 'write (corked)' : 'write');
+      this.written.push(data);
+      return true;
+    };
+    const conn = new FrameConnection(link, 1024 * 1024);
+    conn.on('message', (m: { type: string; id: number }) => {
+      conn.send({ type: 'ack', id: m.id });
+      if (m.id === 13) throw new Error('handler failed');
+    });
+    const frames = (...ids: number[]) => Buffer.concat(ids.map((id) => encodeFrame({ type: 'socket', id })));
+    link.emit('data', frames(1, 2, 3));
+    expect(link.log).toEqual(['cork', 'write (corked)', 'write (corked)', 'write (corked)', 'uncork']);
+    link.log.length = 0;
+    link.emit('data', frames(4)); // one frame: nothing to batch
+    expect(link.log).toEqual(['write']);
+    link.log.length = 0;
+    expect(() => link.emit('data', frames(12, 13))).toThrow('handler failed');
+    expect(link.log).toEqual(['cork', 'write (corked)', 'write (corked)', 'uncork']);
+    expect(link.written).toHaveLength(6);
+  });
 });
