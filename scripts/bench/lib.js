@@ -23,11 +23,18 @@ function onLines(stream, onLine) {
 }
 
 /**
+ * BENCH_NODE_ARGS: options for every Node the benches start, e.g. to profile where the microseconds
+ * go: BENCH_NODE_ARGS="--cpu-prof --cpu-prof-dir=/tmp/prof" (one .cpuprofile per process, pid in
+ * its name; rates measured so are not comparable with plain runs).
+ */
+const NODE_ARGS = (process.env.BENCH_NODE_ARGS || '').split(/\s+/).filter(Boolean);
+
+/**
  * Starts `script` with this Node (the Windows one) as a child that answers in JSON lines on stdout.
  * Its stderr goes to ours. `name` only labels error messages.
  */
 function startChild(name, script, args = []) {
-  const child = spawn(process.execPath, [script, ...args], { stdio: ['pipe', 'pipe', 'inherit'], windowsHide: true });
+  const child = spawn(process.execPath, [...NODE_ARGS, script, ...args], { stdio: ['pipe', 'pipe', 'inherit'], windowsHide: true });
   const queue = [];
   const waiters = [];
   let exitInfo = null;
