@@ -7,8 +7,8 @@ import { SocketHandoffError } from '../errors';
 import type { Platform } from '../platform-api';
 import { takeNamedLock } from './named-lock';
 import { AcceptLoop } from './accept-loop';
-import * as fileMappings from './file-mapping';
 import { findSocketByKey } from './node-socket-lookup';
+import { phpMappings } from './php-mapping';
 import { win32PipeTransport } from './pipe-transport';
 import { createListeningSocket, localAddress } from './raw-listener';
 import { adopt, closeSocket, duplicateSocket, duplicateSocketAnsi, importSocket, setBlocking } from './tokens';
@@ -21,7 +21,7 @@ export const win32Platform: Platform = {
   duplicateSocketAnsi,
   importSocket,
   setBlocking,
-  fileMappings: () => fileMappings,
+  fileMappings: () => phpMappings,
   errorText: systemText,
   closeSocket,
   adoptServer: (socket) => adopt(socket, 'server') as net.Server,
