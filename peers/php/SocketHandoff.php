@@ -574,6 +574,7 @@ final class Receiver
         if ($id === null) throw malformed('socket.id must be a positive integer');
         if (($msg['kind'] ?? null) !== 'socket' && ($msg['kind'] ?? null) !== 'server') throw malformed('socket.kind must be "socket" or "server"');
         if (array_key_exists('token', $msg) && !is_string($msg['token'])) throw malformed('socket.token must be a string');
+        if (array_key_exists('mapping', $msg) && !is_string($msg['mapping'])) throw malformed('socket.mapping must be a string');
         if (array_key_exists('head', $msg) && (!is_string($msg['head']) || !preg_match(BASE64, $msg['head']))) throw malformed('socket.head must be base64');
         if (array_key_exists('halfOpen', $msg) && !is_bool($msg['halfOpen'])) throw malformed('socket.halfOpen must be a boolean');
         $this->hold($peer, $id, $msg, $fds);
