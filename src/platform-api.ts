@@ -133,8 +133,6 @@ export interface Platform {
   findSocketByKey(key: string): bigint;
   /** WSADuplicateSocketW for `targetPid`: the 628 bytes of WSAPROTOCOL_INFOW. */
   duplicateSocket(socket: bigint, targetPid: number): Buffer;
-  /** WSADuplicateSocketA for `targetPid`: the 372 bytes of WSAPROTOCOL_INFOA (PHP's variant). */
-  duplicateSocketAnsi(socket: bigint, targetPid: number): Buffer;
   /** WSASocketW from 628 bytes, or WSASocketA from 372; the caller owns the new socket. */
   importSocket(protocolInfo: Buffer): SocketHandleInfo;
   /** ioctlsocket(FIONBIO): blocking mode is socket state, shared by every process holding it. */

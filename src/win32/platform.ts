@@ -11,14 +11,13 @@ import { findSocketByKey } from './node-socket-lookup';
 import { phpMappings } from './php-mapping';
 import { win32PipeTransport } from './pipe-transport';
 import { createListeningSocket, localAddress } from './raw-listener';
-import { adopt, closeSocket, duplicateSocket, duplicateSocketAnsi, importSocket, setBlocking } from './tokens';
+import { adopt, closeSocket, duplicateSocket, importSocket, setBlocking } from './tokens';
 import { systemText } from './winsock-error';
 
 export const win32Platform: Platform = {
   name: 'win32',
   findSocketByKey,
   duplicateSocket,
-  duplicateSocketAnsi,
   importSocket,
   setBlocking,
   fileMappings: () => phpMappings,
