@@ -981,7 +981,7 @@ function wide(string $s): \FFI\CData
         $utf16 .= $cp < 0x10000 ? pack('v', $cp) : pack('vv', 0xD800 | (($cp - 0x10000) >> 10), 0xDC00 | (($cp - 0x10000) & 0x3FF));
     }
     $utf16 .= "\0\0";
-    $buffer = \FFI::new('char[' . strlen($utf16) . ']');
+    $buffer = kernel32()->new('char[' . strlen($utf16) . ']');
     \FFI::memcpy($buffer, $utf16, strlen($utf16));
     return $buffer;
 }
@@ -989,7 +989,7 @@ function wide(string $s): \FFI\CData
 /** A HANDLE that is neither NULL nor INVALID_HANDLE_VALUE. */
 function valid_handle(?\FFI\CData $handle): bool
 {
-    return $handle !== null && !\FFI::isNull($handle) && \FFI::cast('intptr_t', $handle)->cdata !== -1;
+    return $handle !== null && !\FFI::isNull($handle) && kernel32()->cast('intptr_t', $handle)->cdata !== -1;
 }
 
 /** The frames completed in `buffer` (consumed from it), each [message, []]: pipes carry no descriptors. */
@@ -1056,14 +1056,14 @@ final class Pipe
 
     public function __construct(public readonly \FFI\CData $handle, private readonly int $maxSize)
     {
-        $this->chunk = \FFI::new('char[' . READ_SIZE . ']');
+        $this->chunk = kernel32()->new('char[' . READ_SIZE . ']');
     }
 
     /** True when read() has something to say: bytes are waiting, or the other end is gone. */
     public function readable(): bool
     {
         $k = kernel32();
-        $available = \FFI::new('uint32_t');
+        $available = kernel32()->new('uint32_t');
         return !$k->PeekNamedPipe($this->handle, null, 0, null, \FFI::addr($available), null) || $available->cdata > 0;
     }
 
@@ -1071,10 +1071,10 @@ final class Pipe
     public function read(): ?array
     {
         $k = kernel32();
-        $available = \FFI::new('uint32_t');
+        $available = kernel32()->new('uint32_t');
         if (!$k->PeekNamedPipe($this->handle, null, 0, null, \FFI::addr($available), null)) return null; // ERROR_BROKEN_PIPE
         if ($available->cdata === 0) return [];
-        $got = \FFI::new('uint32_t');
+        $got = kernel32()->new('uint32_t');
         if (!$k->ReadFile($this->handle, $this->chunk, min($available->cdata, READ_SIZE), \FFI::addr($got), null)) return null;
         $this->buffer .= \FFI::string($this->chunk, $got->cdata);
         return decode_frames($this->buffer, $this->maxSize);
@@ -1084,7 +1084,7 @@ final class Pipe
     public function write(string $data, ?float $timeout = null): bool
     {
         $k = kernel32();
-        $written = \FFI::new('uint32_t');
+        $written = kernel32()->new('uint32_t');
         $until = $timeout === null ? null : microtime(true) + $timeout;
         while ($data !== '') {
             if (!$k->WriteFile($this->handle, $data, strlen($data), \FFI::addr($written), null)) return false;
@@ -1213,7 +1213,7 @@ final class PipeReceiver
             $k->CloseHandle($handle);
             return true;
         }
-        $pid = \FFI::new('uint32_t');
+        $pid = kernel32()->new('uint32_t');
         if (!$k->GetNamedPipeClientProcessId($handle, \FFI::addr($pid))) {
             $k->CloseHandle($handle);
             ($this->onError)(new HandoffError('ERR_CHANNEL_FAILED', 'GetNamedPipeClientProcessId failed (' . $k->GetLastError() . ')'), null);
