@@ -20,6 +20,8 @@ export interface TcpWrap {
   reading?: boolean;
   getsockname?(out: NodeEndpoint): number;
   getpeername?(out: NodeEndpoint): number;
+  /** AsyncWrap's id of the handle: unique in this process for its life. */
+  getAsyncId?(): number;
 }
 
 interface TcpWrapBinding {

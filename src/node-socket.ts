@@ -7,6 +7,7 @@ import { isMainThread } from 'node:worker_threads';
 import { controlledListenerHandle } from './controlled-listener';
 import { SocketHandoffError } from './errors';
 import { addressKeyOf, holdReading, tcpHandleOf, type TcpWrap } from './node-internals';
+import type { NodeSocketIdentity } from './platform-api';
 
 /**
  * The TCP handle of a Node socket or server that can be handed over: a listening server, or a
@@ -44,11 +45,13 @@ export function controlledHandle(target: object): bigint | undefined {
 }
 
 /**
- * The address key of a Node socket or server (how the Windows side finds its SOCKET); for a
+ * What identifies a Node socket or server to the Windows side, which must find its SOCKET (Node
+ * hides it): the handle's async id, and its address key, read from the OS only when asked. For a
  * net.Socket, Node stops reading it first and `release()` undoes that.
- * @throws SocketHandoffError `ERR_NOT_MAIN_THREAD`, `ERR_SOCKET_CLOSED` and the exportableTcpHandle() codes.
+ * @throws SocketHandoffError `ERR_NOT_MAIN_THREAD` and the exportableTcpHandle() codes; `key()`
+ * throws `ERR_SOCKET_CLOSED` when the socket has no local address any more.
  */
-export function heldSocketKey(target: net.Socket | net.Server): { key: string; release: () => void } {
+export function heldSocket(target: net.Socket | net.Server): { identity: NodeSocketIdentity; release: () => void } {
   if (!isMainThread) {
     // The SOCKET is found in the main thread's libuv loop; a worker has a loop of its own.
     throw new SocketHandoffError(
@@ -57,9 +60,15 @@ export function heldSocketKey(target: net.Socket | net.Server): { key: string; r
     );
   }
   const handle = exportableTcpHandle(target);
-  const key = addressKeyOf(handle);
-  if (key === undefined) {
-    throw new SocketHandoffError('ERR_SOCKET_CLOSED', 'exportSocket(): this socket has no local address any more; it is closed or closing');
-  }
-  return { key, release: target instanceof net.Socket ? holdReading(handle) : () => undefined };
+  const identity: NodeSocketIdentity = {
+    asyncId: typeof handle.getAsyncId === 'function' ? handle.getAsyncId() : undefined,
+    key() {
+      const key = addressKeyOf(handle);
+      if (key === undefined) {
+        throw new SocketHandoffError('ERR_SOCKET_CLOSED', 'exportSocket(): this socket has no local address any more; it is closed or closing');
+      }
+      return key;
+    },
+  };
+  return { identity, release: target instanceof net.Socket ? holdReading(handle) : () => undefined };
 }

@@ -24,6 +24,14 @@ export interface SocketHandleInfo {
   listening: boolean;
 }
 
+/** How the core names an open Node socket or server whose raw socket the platform must find (Windows hides it). */
+export interface NodeSocketIdentity {
+  /** The Node handle's async id (`_handle.getAsyncId()`), when Node has one. */
+  readonly asyncId: number | undefined;
+  /** Its address key (endpoint-key.ts), read from the OS on each call. */
+  key(): string;
+}
+
 /** A running accept path on a raw listening socket (HandoverServer's). */
 export interface AcceptLoop {
   /** Stops accepting; resolves once nothing of this process is pending on the socket. The socket stays open. */
@@ -129,8 +137,8 @@ export interface Platform {
   /** 'win32', 'linux', or the name of a platform without sockets to hand over. */
   readonly name: string;
 
-  /** The raw socket behind a Node TCP handle, found by its address key (Windows: Node hides it). */
-  findSocketByKey(key: string): bigint;
+  /** The raw socket behind a Node TCP handle (Windows: Node hides it). @throws `ERR_SOCKET_NOT_FOUND`, `ERR_SOCKET_CLOSED`. */
+  findNodeSocket(identity: NodeSocketIdentity): bigint;
   /** WSADuplicateSocketW for `targetPid`: the 628 bytes of WSAPROTOCOL_INFOW. */
   duplicateSocket(socket: bigint, targetPid: number): Buffer;
   /** WSASocketW from 628 bytes, or WSASocketA from 372; the caller owns the new socket. */

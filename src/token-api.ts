@@ -4,7 +4,7 @@
  */
 import * as net from 'node:net';
 import { invalidArgType, invalidArgValue, SocketHandoffError } from './errors';
-import { controlledHandle, heldSocketKey } from './node-socket';
+import { controlledHandle, heldSocket } from './node-socket';
 import { platform } from './platform';
 import { protocolInfoFromBytes } from './protocol-info';
 import { SocketHandle, socketHandleFrom } from './socket-handle';
@@ -64,9 +64,9 @@ export function rawSocketOf(socket: ExportableSocket): { raw: bigint; release: (
   }
   const controlled = controlledHandle(socket); // a HandoverServer
   if (controlled !== undefined) return { raw: controlled, release: none };
-  const { key, release } = heldSocketKey(socket);
+  const { identity, release } = heldSocket(socket);
   try {
-    return { raw: platform().findSocketByKey(key), release };
+    return { raw: platform().findNodeSocket(identity), release };
   } catch (err) {
     release();
     throw err;

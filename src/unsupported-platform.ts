@@ -28,7 +28,7 @@ export function unsupportedPlatform(platformName: string): Platform {
     notHere(`HandoverServer runs on Windows (Winsock) and Linux (libc); this is ${platformName}. Use a net.Server here.`);
   return {
     name: platformName,
-    findSocketByKey: () => unsupported('exportSocket', platformName),
+    findNodeSocket: () => unsupported('exportSocket', platformName),
     duplicateSocket: () => unsupported('exportSocket', platformName),
     setBlocking: () => unsupported('exportSocket', platformName),
     importSocket: () => unsupported('importSocket', platformName),

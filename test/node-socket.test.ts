@@ -1,7 +1,7 @@
 /** Which Node sockets and servers can be handed over (src/node-socket.ts), with the same codes on every platform. */
 import * as net from 'node:net';
 import { HandoverServer } from '../src/handover-server';
-import { controlledHandle, exportableTcpHandle, heldSocketKey } from '../src/node-socket';
+import { controlledHandle, exportableTcpHandle, heldSocket } from '../src/node-socket';
 import { itOnLinux } from './support/platform';
 
 const listening = async () => {
@@ -20,14 +20,17 @@ describe('node-socket', () => {
     expect(() => exportableTcpHandle(new net.Socket())).toThrow(expect.objectContaining({ code: 'ERR_UNSUPPORTED_SOCKET_TYPE' }));
   });
 
-  it('gives a listening server its address key, and a connected socket a key with its peer; release() lets Node read again', async () => {
+  it('identifies a listening server by its async id and address key, a connected socket with its peer too; release() lets Node read again', async () => {
     const server = await listening();
     const accepted = new Promise<net.Socket>((resolve) => server.once('connection', resolve));
     const client = net.connect((server.address() as net.AddressInfo).port, '127.0.0.1');
     const socket = await accepted;
-    expect(heldSocketKey(server).key).toMatch(/>listening-or-unconnected$/);
-    const held = heldSocketKey(socket);
-    expect(held.key).not.toMatch(/listening-or-unconnected/);
+    const listener = heldSocket(server).identity;
+    expect(listener.key()).toMatch(/>listening-or-unconnected$/);
+    expect(listener.asyncId).toBe((server as unknown as { _handle: { getAsyncId(): number } })._handle.getAsyncId());
+    const held = heldSocket(socket);
+    expect(held.identity.key()).not.toMatch(/listening-or-unconnected/);
+    expect(held.identity.asyncId).not.toBe(listener.asyncId);
     held.release();
     const got = new Promise((resolve) => socket.once('data', (d) => resolve(String(d))));
     client.write('still read');

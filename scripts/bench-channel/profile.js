@@ -9,7 +9,7 @@
  * Sender (front process):
  *   send_sync         SocketSender.send(), the synchronous part (validation, export, frame write)
  *   attach            transport.attach = exportHeld: socket key + hold reading + lookup + duplicate + encode
- *   lookup            backend.findSocketByKey (cache check or walk of the new libuv handles)
+ *   lookup            findNodeSocket (by async id once learned, else by address key: cache check or walk)
  *   duplicate         backend.duplicateSocket (WSADuplicateSocketW)
  *   encode_token      encodeProtocolInfo (628 bytes to base64)
  *   frame_write       FrameConnection.send, every frame (JSON + length prefix + pipe write)
@@ -148,14 +148,14 @@ function profileOf(timers, calls) {
   };
 }
 
+function installSenderProfile(distDir) {
   const { transport, backend, lookup, FrameConnection, FrameDecoder, req } = common(distDir);
-  const { transport, backend, FrameConnection, FrameDecoder, req } = common(distDir);
   const { SocketSender = function () {} } = req('channel/sender.js');
   const timers = timerSet();
   const calls = callCounter();
   timers.wrap(SocketSender.prototype, 'send', 'send_sync');
   timers.wrap(transport, 'attach', 'attach');
-  timers.wrap(lookup, 'findSocketByKey', 'lookup');
+  timers.wrap(lookup, 'findNodeSocket', 'lookup');
   timers.wrap(backend, 'duplicateSocket', 'duplicate');
   timers.wrap(req('token-codec.js'), 'encodeProtocolInfo', 'encode_token');
   timers.wrap(FrameConnection.prototype, 'send', 'frame_write');

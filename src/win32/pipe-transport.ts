@@ -6,9 +6,9 @@
 import * as net from 'node:net';
 import { debug } from '../debug';
 import { invalidArgValue, SocketHandoffError } from '../errors';
-import { controlledHandle, heldSocketKey } from '../node-socket';
+import { controlledHandle, heldSocket } from '../node-socket';
 import type { ChannelPeer, PlatformTransport } from '../platform-api';
-import { findSocketByKey } from './node-socket-lookup';
+import { findNodeSocket } from './node-socket-lookup';
 import { newestPipeClient } from './pipe-client';
 import { socketFields, socketFromFrame } from './channel-socket-forms';
 
@@ -72,9 +72,9 @@ export const win32PipeTransport: PlatformTransport = {
   attach(target, peerPid, form) {
     const controlled = controlledHandle(target);
     if (controlled !== undefined) return { ...socketFields(controlled, peerPid, form), release: () => undefined };
-    const { key, release } = heldSocketKey(target);
+    const { identity, release } = heldSocket(target);
     try {
-      return { ...socketFields(findSocketByKey(key), peerPid, form), release };
+      return { ...socketFields(findNodeSocket(identity), peerPid, form), release };
     } catch (err) {
       release();
       throw err;

@@ -7,7 +7,7 @@ import { SocketHandoffError } from '../errors';
 import type { Platform } from '../platform-api';
 import { takeNamedLock } from './named-lock';
 import { AcceptLoop } from './accept-loop';
-import { findSocketByKey } from './node-socket-lookup';
+import { findNodeSocket } from './node-socket-lookup';
 import { phpMappings } from './php-mapping';
 import { win32PipeTransport } from './pipe-transport';
 import { createListeningSocket, localAddress } from './raw-listener';
@@ -16,7 +16,7 @@ import { systemText } from './winsock-error';
 
 export const win32Platform: Platform = {
   name: 'win32',
-  findSocketByKey,
+  findNodeSocket,
   duplicateSocket,
   importSocket,
   setBlocking,

@@ -19,6 +19,8 @@ export function itOnLinux(title: string, reason: string, fn: TestFn, timeout?: n
 export function describeOnLinux(title: string, reason: string, fn: () => void): void;
 /** `it` on real Windows only (never under Wine); the title ends with `(real Windows only: <reason>)`. */
 export function itOnRealWindows(title: string, reason: string, fn: TestFn, timeout?: number): void;
+/** `describe` where Node is a Windows build (real Windows or Wine); the title ends with `(Windows only: <reason>)`. */
+export function describeOnWindows(title: string, reason: string, fn: () => void): void;
 /** `it` where Node is not a Windows build; the title ends with `(off Windows only: <reason>)`. */
 export function itOffWindows(title: string, reason: string, fn: TestFn, timeout?: number): void;
 /** `describe` where Node is not a Windows build; the title ends with `(off Windows only: <reason>)`. */

@@ -60,6 +60,7 @@ function restricted(runs, where) {
 
 const linuxOnly = restricted(ON_LINUX, 'Linux');
 const realWindowsOnly = restricted(ON_REAL_WINDOWS, 'real Windows');
+const windowsOnly = restricted(WINDOWS_NODE, 'Windows');
 const offWindowsOnly = restricted(!WINDOWS_NODE, 'off Windows');
 const elsewhereOnly = restricted(!ON_LINUX && !WINDOWS_NODE, 'off Linux and Windows');
 
@@ -72,6 +73,7 @@ module.exports = {
   itOnLinux: linuxOnly.it,
   describeOnLinux: linuxOnly.describe,
   itOnRealWindows: realWindowsOnly.it,
+  describeOnWindows: windowsOnly.describe,
   itOffWindows: offWindowsOnly.it,
   describeOffWindows: offWindowsOnly.describe,
   itElsewhere: elsewhereOnly.it,
