@@ -88,6 +88,13 @@ export interface ChannelListener {
   close(): Promise<void>;
 }
 
+/**
+ * How a socket rides in a `socket` frame on Windows (docs/protocol.md): 'token' (base64 of
+ * WSAPROTOCOL_INFOW, the default) or 'mapping' (the name of a file mapping holding
+ * WSAPROTOCOL_INFOA, PHP's form, sent when the receiver's hello asks for it).
+ */
+export type SocketForm = 'token' | 'mapping';
+
 /** The platform's half of the hand-off channel: where it lives, who the peer is, how a socket travels. */
 export interface PlatformTransport {
   /**
@@ -108,12 +115,15 @@ export interface PlatformTransport {
   /**
    * Makes `target` travel to process `peerPid`: the fields to put in the `socket` frame, the
    * descriptor to attach (Linux), and `release()` to undo side effects (reading held) if it fails.
+   * `form` is what the receiver asked for in its hello (Windows: 'mapping', PHP's form; Linux
+   * ignores it). `settle()`, if given, must run once the hand-off is settled either way (ack,
+   * nack, timeout, give-back): it frees what the form needed until the receiver had read it.
    */
-  attach(target: net.Socket | net.Server, peerPid: number): { fields: Record<string, unknown>; descriptor?: number; release: () => void };
+  attach(target: net.Socket | net.Server, peerPid: number, form?: SocketForm): { fields: Record<string, unknown>; descriptor?: number; release: () => void; settle?: () => void };
   /** As attach(), for a raw socket this package accepted itself (HandoverServer's `sendTo`): nothing to hold or undo. */
-  attachRaw(socket: bigint, peerPid: number): { fields: Record<string, unknown>; descriptor?: number };
+  attachRaw(socket: bigint, peerPid: number, form?: SocketForm): { fields: Record<string, unknown>; descriptor?: number; settle?: () => void };
   /** Takes the socket a `socket` frame (and what came with it) carries: this process owns it now. */
-  detach(message: { id: number; token?: unknown }, descriptors: ReceivedDescriptor[]): SocketHandleInfo;
+  detach(message: { id: number; token?: unknown; mapping?: unknown }, descriptors: ReceivedDescriptor[]): SocketHandleInfo;
 }
 
 /** PHP's named file mappings (Windows). */
@@ -121,6 +131,8 @@ export interface FileMappings {
   createMapping(name: string, bytes: Buffer): bigint;
   readMapping(name: string, size: number): Buffer;
   closeMapping(map: bigint): void;
+  /** WSADuplicateSocketA for `targetPid` into a new mapping: its name, and this process's handle of it (close it once imported). */
+  exportSocket(socket: bigint, targetPid: number): { name: string; map: bigint };
 }
 
 /** Everything the core asks of a platform. Calls a platform does not have throw `ERR_UNSUPPORTED_PLATFORM`. */
@@ -132,8 +144,6 @@ export interface Platform {
   findNodeSocket(identity: NodeSocketIdentity): bigint;
   /** WSADuplicateSocketW for `targetPid`: the 628 bytes of WSAPROTOCOL_INFOW. */
   duplicateSocket(socket: bigint, targetPid: number): Buffer;
-  /** WSADuplicateSocketA for `targetPid`: the 372 bytes of WSAPROTOCOL_INFOA (PHP's variant). */
-  duplicateSocketAnsi(socket: bigint, targetPid: number): Buffer;
   /** WSASocketW from 628 bytes, or WSASocketA from 372; the caller owns the new socket. */
   importSocket(protocolInfo: Buffer): SocketHandleInfo;
   /** ioctlsocket(FIONBIO): blocking mode is socket state, shared by every process holding it. */

@@ -30,7 +30,6 @@ export function unsupportedPlatform(platformName: string): Platform {
     name: platformName,
     findNodeSocket: () => unsupported('exportSocket', platformName),
     duplicateSocket: () => unsupported('exportSocket', platformName),
-    duplicateSocketAnsi: () => unsupported('socket_wsaprotocol_info_export', platformName),
     setBlocking: () => unsupported('exportSocket', platformName),
     importSocket: () => unsupported('importSocket', platformName),
     fileMappings: () =>

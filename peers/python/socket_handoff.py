@@ -541,6 +541,8 @@ class Receiver:
             raise _malformed('socket.kind must be "socket" or "server"')
         if 'token' in msg and not isinstance(msg['token'], str):
             raise _malformed('socket.token must be a string')
+        if 'mapping' in msg and not isinstance(msg['mapping'], str):
+            raise _malformed('socket.mapping must be a string')
         head = msg.get('head')
         if 'head' in msg and (not isinstance(head, str) or not _BASE64.match(head)):
             raise _malformed('socket.head must be base64')
@@ -993,6 +995,8 @@ class _PipeReceiver(Receiver):
         token, head = msg.get('token'), msg.get('head')
         if 'token' in msg and not isinstance(token, str):
             raise _malformed('socket.token must be a string')
+        if 'mapping' in msg and not isinstance(msg['mapping'], str):
+            raise _malformed('socket.mapping must be a string')
         if 'head' in msg and (not isinstance(head, str) or not _BASE64.match(head)):
             raise _malformed('socket.head must be base64')
         if 'halfOpen' in msg and not isinstance(msg['halfOpen'], bool):

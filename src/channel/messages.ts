@@ -48,6 +48,8 @@ export interface SocketMessage {
   kind: 'socket' | 'server';
   /** Windows: the base64 WSAPROTOCOL_INFOW. Absent on Linux, where the descriptor rides in SCM_RIGHTS. */
   token?: string;
+  /** Windows, in place of `token` when the receiver's hello asked for it: a file mapping's name (PHP's form, socket-form.ts). */
+  mapping?: string;
   head?: string;
   meta?: unknown;
   /** The sender's socket allowed half-open connections (Node's allowHalfOpen); the receiver's will too. */
@@ -147,6 +149,7 @@ export function checkSocketMessage(msg: Record<string, unknown>, version = PROTO
   if (!isId(msg.id)) throw malformed('socket.id must be a positive integer');
   if (msg.kind !== 'socket' && msg.kind !== 'server') throw malformed('socket.kind must be "socket" or "server"');
   if (msg.token !== undefined && typeof msg.token !== 'string') throw malformed('socket.token must be a string');
+  if (msg.mapping !== undefined && typeof msg.mapping !== 'string') throw malformed('socket.mapping must be a string');
   if (msg.head !== undefined && (typeof msg.head !== 'string' || !BASE64.test(msg.head))) throw malformed('socket.head must be base64');
   if (msg.halfOpen !== undefined && typeof msg.halfOpen !== 'boolean') throw malformed('socket.halfOpen must be a boolean');
   if (version >= PROTOCOL_V2 && !(typeof msg.deadline === 'number' && Number.isSafeInteger(msg.deadline) && msg.deadline >= 0)) {

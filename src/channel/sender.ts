@@ -14,7 +14,8 @@ import { FrameConnection } from './frame-connection';
 import { monotonicMicros } from './clock';
 import { checkReceiverHello, checkReceiverReply, chooseVersion, PROTOCOL_V2, secretProof, supportedVersions, type ReceiverHello } from './messages';
 import { checkMaxFrameSize, checkName, checkOptionsObject, checkSecret, checkTimeout } from './options';
-import { channelTransport, type HandoffTransport, type ReceivedDescriptor } from './transport';
+import { socketFormOf } from './socket-form';
+import { channelTransport, type HandoffTransport, type ReceivedDescriptor, type SocketForm } from './transport';
 
 /** Options of openSender(). */
 export interface SenderOptions {
@@ -75,6 +76,8 @@ export class SocketSender extends EventEmitter {
   readonly #connection: FrameConnection;
   readonly #transport: HandoffTransport;
   readonly #ackTimeout: number;
+  /** How sockets ride in the frames: what the receiver's hello asked for (socket-form.ts). */
+  readonly #socketForm: SocketForm;
   /** In send order, so deadlines ascend: the first entry is always the next to expire. */
   readonly #pending = new Map<number, Pending>();
   /** Hand-offs this side gave up on (and aborted) whose answer has not come yet. */
@@ -97,6 +100,7 @@ export class SocketSender extends EventEmitter {
     this.#connection = connection;
     this.#transport = transport;
     this.#ackTimeout = ackTimeout;
+    this.#socketForm = socketFormOf(hello);
     // A receiver never sends descriptors; one that came with a socket frame anyway is closed here, not leaked.
     registerRawHandoff(this, {
       send: (raw, allowHalfOpen, letGo) => {
@@ -157,17 +161,22 @@ export class SocketSender extends EventEmitter {
       throw invalidArgValue('options.meta', 'a JSON-serialisable value', opts.meta);
     }
     const id = this.#nextId++;
-    const { fields, descriptor, release } = this.#transport.attach(socket, this.receiverPid);
+    const { fields, descriptor, release, settle = NOTHING } = this.#transport.attach(socket, this.receiverPid, this.#socketForm);
     const buffered = isSocket ? takeReadableBuffer(socket) : EMPTY;
     // Gives the socket back as it was: its bytes in front, reading as before (paused stays paused).
     const restore = () => {
       if (buffered.length > 0 && isSocket && !socket.destroyed) socket.unshift(buffered);
       release();
       if (isSocket) resyncReading(socket);
+      settle();
     };
     const allHead = buffered.length === 0 ? head : Buffer.concat([head, buffered]);
     // destroy(), not end(): shutdown would end the connection for the receiver too.
-    const letGo = opts.keepOpen === true ? NOTHING : isSocket ? () => socket.destroy() : () => socket.close();
+    const close = opts.keepOpen === true ? NOTHING : isSocket ? () => socket.destroy() : () => socket.close();
+    const letGo = () => {
+      settle();
+      close();
+    };
     if (debug.enabled) debug('sender %d: hand-off %d to pid %d (%d head bytes, %d of them buffered)', process.pid, id, this.receiverPid, allHead.length, buffered.length);
     return this.#dispatch(id, isSocket ? 'socket' : 'server', fields, descriptor, allHead, meta, isSocket ? socket.allowHalfOpen : undefined, restore, letGo);
   }
@@ -176,8 +185,12 @@ export class SocketSender extends EventEmitter {
   #sendRaw(raw: bigint, allowHalfOpen: boolean, letGo: () => void): Promise<SendResult> {
     if (this.#closed) throw new SocketHandoffError('ERR_CHANNEL_CLOSED', `send(): this sender is closed (${this.#closed.message})`);
     const id = this.#nextId++;
-    const { fields, descriptor } = this.#transport.attachRaw(raw, this.receiverPid);
-    return this.#dispatch(id, 'socket', fields, descriptor, EMPTY, undefined, allowHalfOpen, NOTHING, letGo);
+    const { fields, descriptor, settle = NOTHING } = this.#transport.attachRaw(raw, this.receiverPid, this.#socketForm);
+    const settleThen = (then: () => void) => () => {
+      settle();
+      then();
+    };
+    return this.#dispatch(id, 'socket', fields, descriptor, EMPTY, undefined, allowHalfOpen, settleThen(NOTHING), settleThen(letGo));
   }
 
   /** Writes the `socket` frame and waits for the answer; `restore` gives the socket back if the frame cannot go out. */

@@ -7,11 +7,11 @@
  * a receiver adopts is built here.
  */
 import { platform } from '../platform';
-import type { ChannelLink, ChannelListener, ChannelPeer, PlatformTransport, ReceivedDescriptor } from '../platform-api';
+import type { ChannelLink, ChannelListener, ChannelPeer, PlatformTransport, ReceivedDescriptor, SocketForm } from '../platform-api';
 import { socketHandleFrom, type SocketHandle } from '../socket-handle';
 import type { SocketMessage } from './messages';
 
-export type { ChannelLink, ChannelListener, ChannelPeer, ReceivedDescriptor };
+export type { ChannelLink, ChannelListener, ChannelPeer, ReceivedDescriptor, SocketForm };
 
 /** The platform's transport as the channel uses it: the same calls, with `detach` giving a SocketHandle. */
 export interface HandoffTransport extends Omit<PlatformTransport, 'detach'> {
@@ -30,8 +30,8 @@ export function channelTransport(): HandoffTransport {
     endpoint: (name) => raw.endpoint(name),
     listen: (endpoint, onConnection, onError) => raw.listen(endpoint, onConnection, onError),
     connect: (endpoint, timeoutMs) => raw.connect(endpoint, timeoutMs),
-    attach: (target, peerPid) => raw.attach(target, peerPid),
-    attachRaw: (socket, peerPid) => raw.attachRaw(socket, peerPid),
+    attach: (target, peerPid, form) => raw.attach(target, peerPid, form),
+    attachRaw: (socket, peerPid, form) => raw.attachRaw(socket, peerPid, form),
     detach: (message, descriptors) => socketHandleFrom(raw.detach(message, descriptors)),
   };
 }

@@ -16,7 +16,6 @@
  *   const socket = socket_wsaprotocol_info_import(id);
  *   if (socket === false) console.log('Failed to import socket: ' + socket_strerror(socket_last_error()));
  */
-import { randomBytes } from 'node:crypto';
 import { invalidArgType, invalidArgValue, type WinsockError } from '../errors';
 import { platform } from '../platform';
 import { socketHandleFrom, type SocketHandle } from '../socket-handle';
@@ -28,7 +27,6 @@ const INFO_A_SIZE = 372;
 /** Mappings this process exported and has not released: name → handle. */
 const exported = new Map<string, bigint>();
 let lastError = 0;
-let counter = 0;
 
 /** Runs a Windows step; a Winsock/Win32 failure becomes `false` and socket_last_error(). */
 function orFalse<T>(step: () => T): T | false {
@@ -68,15 +66,9 @@ export function socket_wsaprotocol_info_export(socket: ExportableSocket, pid: nu
   const mappings = backend.fileMappings();
   const { raw, release } = rawSocketOf(socket);
   return orFalse(() => {
-    const info = duplicateRaw(raw, release, true, (s) => backend.duplicateSocketAnsi(s, target));
-    const name = `socket_handoff_wsa_${process.pid}_${counter++}_${randomBytes(4).toString('hex')}`;
-    try {
-      exported.set(name, mappings.createMapping(name, info));
-    } catch (err) {
-      backend.setBlocking(raw, false);
-      release();
-      throw err;
-    }
+    // Blocking first, as PHP's importer assumes; undone (and the hold released) if the export fails.
+    const { name, map } = duplicateRaw(raw, release, true, (s) => mappings.exportSocket(s, target));
+    exported.set(name, map);
     return name;
   });
 }

@@ -1,17 +1,16 @@
 /**
  * The channel on Windows: a named pipe `\\.\pipe\<name>` carries the frames, and each socket
- * travels as a WSADuplicateSocketW token made for the receiver's pid.
+ * travels as a WSADuplicateSocketW token made for the receiver's pid, or in PHP's form (a named
+ * mapping of WSAPROTOCOL_INFOA) when the receiver asks for it (channel-socket-forms.ts).
  */
 import * as net from 'node:net';
 import { debug } from '../debug';
 import { invalidArgValue, SocketHandoffError } from '../errors';
 import { controlledHandle, heldSocket } from '../node-socket';
 import type { ChannelPeer, PlatformTransport } from '../platform-api';
-import { protocolInfoFromBytes } from '../protocol-info';
-import { encodeProtocolInfo, tokenToBytes } from '../token-codec';
 import { findNodeSocket } from './node-socket-lookup';
 import { newestPipeClient } from './pipe-client';
-import { duplicateSocket, importSocket } from './tokens';
+import { socketFields, socketFromFrame } from './channel-socket-forms';
 
 const PIPE_PREFIX = /^\\\\[.?]\\pipe\\/i;
 
@@ -66,16 +65,16 @@ export const win32PipeTransport: PlatformTransport = {
     });
   },
 
-  attachRaw(socket, peerPid) {
-    return { fields: { token: encodeProtocolInfo(duplicateSocket(socket, peerPid)) } };
+  attachRaw(socket, peerPid, form) {
+    return socketFields(socket, peerPid, form);
   },
 
-  attach(target, peerPid) {
+  attach(target, peerPid, form) {
     const controlled = controlledHandle(target);
-    if (controlled !== undefined) return { fields: { token: encodeProtocolInfo(duplicateSocket(controlled, peerPid)) }, release: () => undefined };
+    if (controlled !== undefined) return { ...socketFields(controlled, peerPid, form), release: () => undefined };
     const { identity, release } = heldSocket(target);
     try {
-      return { fields: { token: encodeProtocolInfo(duplicateSocket(findNodeSocket(identity), peerPid)) }, release };
+      return { ...socketFields(findNodeSocket(identity), peerPid, form), release };
     } catch (err) {
       release();
       throw err;
@@ -84,10 +83,6 @@ export const win32PipeTransport: PlatformTransport = {
 
   detach(message, descriptors) {
     for (const d of descriptors) d.close();
-    if (typeof message.token !== 'string') throw new SocketHandoffError('ERR_MALFORMED_FRAME', 'socket.token must be a string');
-    const bytes = tokenToBytes(message.token);
-    // Structural checks first: "ChainLen 9 out of range" says more than the provider's WSAESOCKTNOSUPPORT.
-    protocolInfoFromBytes(bytes);
-    return importSocket(bytes);
+    return socketFromFrame(message);
   },
 };

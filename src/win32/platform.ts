@@ -7,21 +7,20 @@ import { SocketHandoffError } from '../errors';
 import type { Platform } from '../platform-api';
 import { takeNamedLock } from './named-lock';
 import { AcceptLoop } from './accept-loop';
-import * as fileMappings from './file-mapping';
 import { findNodeSocket } from './node-socket-lookup';
+import { phpMappings } from './php-mapping';
 import { win32PipeTransport } from './pipe-transport';
 import { createListeningSocket, localAddress } from './raw-listener';
-import { adopt, closeSocket, duplicateSocket, duplicateSocketAnsi, importSocket, setBlocking } from './tokens';
+import { adopt, closeSocket, duplicateSocket, importSocket, setBlocking } from './tokens';
 import { systemText } from './winsock-error';
 
 export const win32Platform: Platform = {
   name: 'win32',
   findNodeSocket,
   duplicateSocket,
-  duplicateSocketAnsi,
   importSocket,
   setBlocking,
-  fileMappings: () => fileMappings,
+  fileMappings: () => phpMappings,
   errorText: systemText,
   closeSocket,
   adoptServer: (socket) => adopt(socket, 'server') as net.Server,

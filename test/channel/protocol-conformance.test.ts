@@ -119,6 +119,9 @@ const HANDOFF: ReceiverCase[] = [
   { rule: 'socket: halfOpen must be a boolean', send: () => [sock(1, { halfOpen: 'yes' })], answer: { error: 'ERR_MALFORMED_FRAME' } },
   { rule: 'socket: token, if present, must be a string', send: () => [sock(1, { token: 5 })], answer: { error: 'ERR_MALFORMED_FRAME' } },
   { rule: 'socket: a string token is ignored on Linux', send: () => [sock(1, { token: 'ZgACAA==' })], answer: { ack: 1 }, then: 'abort' },
+  { rule: 'socket: mapping (the Windows mapping form), if present, must be a string', send: () => [sock(1, { mapping: 5 })], answer: { error: 'ERR_MALFORMED_FRAME' } },
+  { rule: 'socket: mapping null is the wrong type (ERR_MALFORMED_FRAME)', send: () => [sock(1, { mapping: null })], answer: { error: 'ERR_MALFORMED_FRAME' } },
+  { rule: 'socket: a string mapping is ignored on Linux, with or without a token', send: () => [sock(1, { mapping: 'php_wsa_for_0', token: 'ZgACAA==' })], answer: { ack: 1 }, then: 'commit' },
   { rule: 'socket: meta null is passed as null', send: () => [sock(1, { meta: null })], answer: { ack: 1 }, then: 'commit' },
   { rule: 'descriptor: none is nack ERR_NO_DESCRIPTOR, and the connection goes on', send: () => [withoutFd(sock(1))], answer: { nack: 'ERR_NO_DESCRIPTOR', id: 1 } },
   { rule: 'descriptor: two is nack ERR_NO_DESCRIPTOR (both closed)', send: () => [{ data: withoutFd(sock(1)), fds: ['tcp', 'tcp'] }], answer: { nack: 'ERR_NO_DESCRIPTOR', id: 1 } },
@@ -463,9 +466,9 @@ describeOnLinux('protocol conformance (docs/protocol.md), raw frames against eac
     });
 
     /** One hand-off, answered by the raw receiver as `answer` says; what the sender does with its socket. */
-    const handOff = async (answer: (conn: Awaited<ReturnType<typeof start>>['conn'], id: number, fd: number) => void, options: Record<string, unknown> = {}) => {
+    const handOff = async (answer: (conn: Awaited<ReturnType<typeof start>>['conn'], id: number, fd: number) => void, options: Record<string, unknown> = {}, helloExtra: object = {}) => {
       const { receiver, driver, conn } = await start(options);
-      conn.link.write(receiverHello());
+      conn.link.write(receiverHello(helloExtra));
       await conn.reader.next();
       conn.link.write(frame({ type: 'ready' }));
       const { port } = await nextWith(driver, 'port');
@@ -477,8 +480,21 @@ describeOnLinux('protocol conformance (docs/protocol.md), raw frames against eac
       const fd = (got?.fds as number[])[0];
       answer(conn, 1, fd);
       const outcome = await driver.next(15000);
-      return { receiver, driver, conn, outcome, reply, fd };
+      return { receiver, driver, conn, outcome, reply, fd, message: got?.message };
     };
+
+    it('hello: socketForm "mapping" (the Windows mapping form) is ignored on Linux: the socket travels as its descriptor, with neither mapping nor token', async () => {
+      const { receiver, driver, conn, outcome, reply, fd, message } = await handOff((c, id) => c.link.write(frame({ type: 'ack', id })), {}, { socketForm: 'mapping' });
+      expect(outcome).toEqual({ sent: 1 });
+      expect([message?.mapping, message?.token]).toEqual([undefined, undefined]);
+      expect(await conn.reader.next()).toEqual({ type: 'commit', id: 1 });
+      const adopted = new net.Socket({ fd, readable: true, writable: true });
+      adopted.end('served by the raw receiver\n');
+      expect(await reply).toBe('served by the raw receiver\n');
+      await driver.stop();
+      conn.link.destroy();
+      receiver.close();
+    });
 
     it('ack: the sender writes commit and closes its copy; the socket is the receiver\'s, in the sender\'s blocking mode', async () => {
       const { receiver, driver, conn, outcome, reply, fd } = await handOff((c, id) => c.link.write(frame({ type: 'ack', id })));

@@ -92,6 +92,58 @@ describe.each(NODE_LINES)('interop with a C peer, Windows Node %s', (line) => {
     expect(r.reply).toBe(`c-peer ${r.listening.pid} got GET /from-node-to-c\n`);
   });
 
+  it('sends a receiver that asks for the mapping form (PHP\'s import: OpenFileMappingA + WSASocketA) a mapping per socket: 60 hand-offs answered once each, every mapping released, handle count flat', async () => {
+    const r = await scenario('mappingToC');
+    expect(r.sent).toEqual(Array.from({ length: 60 }, (_, i) => i + 1));
+    expect(r.wrong).toEqual([]);
+    // Every frame had `mapping` and no `token`; each mapping was gone once the hand-off was committed.
+    expect(r.outcome).toMatchObject({ mode: 'ack', served: 60, released: 60, tokens: 0, ourNames: 60 });
+    expect(r.outcome.firstName).toMatch(/^socket_handoff_wsa_\d+_\d+_[0-9a-f]{8}$/);
+    // The mapping form leaves Node's mode alone: the receiver sees the socket non-blocking before commit.
+    expect(r.outcome.modeSeen).toBe('non-blocking');
+    expect(r.handles.after - r.handles.before).toBe(0);
+  });
+
+  it('gives the socket back non-blocking and intact after the mapping-form receiver refuses it (nack) or stays silent (timeout), and releases the mapping', async () => {
+    const r = await scenario('mappingGiveBack');
+    expect(r.nack.settled).toEqual({ refused: expect.objectContaining({ code: 'ERR_HANDOFF_REFUSED' }), reason: 'ERR_HANDOFF_DECLINED' });
+    expect(r.silent.settled).toEqual({ refused: expect.objectContaining({ code: 'ERR_HANDOFF_TIMEOUT' }) });
+    for (const mode of ['nack', 'silent']) {
+      // Head and rest, read once, by the sender that got the socket back.
+      expect([mode, r[mode].reply]).toEqual([mode, `local ${r[mode].pid} got part-a-part-b\n`]);
+      expect([mode, r[mode].peer.released]).toEqual([mode, 1]);
+    }
+    expect(r.nack.peer.modeSeen).toBe('non-blocking');
+  });
+
+  it('takes sockets from a sender that exports as PHP does (php_wsa_for_<n>, `mapping` in the frame): 60 served once each, handle count flat', async () => {
+    const r = await scenario('mappingFromC');
+    expect(r.outcome).toMatchObject({ mode: 'good', acks: 60, released: 60 });
+    expect(r.served).toBe(63);
+    expect(r.wrong).toEqual([]);
+    expect(r.handles.after - r.handles.before).toBeLessThanOrEqual(0);
+  });
+
+  it('answers bad mappings with the codes of docs/errors.md, keeps the channel through the nacks, and leaks no handle', async () => {
+    const r = await scenario('mappingBadFromC');
+    expect(r.outcome).toEqual({
+      mode: 'bad',
+      rounds: 40,
+      same: true,
+      empty: 'nack ERR_INVALID_MAPPING',
+      backslash: 'nack ERR_INVALID_MAPPING',
+      missing: 'nack ERR_INVALID_MAPPING',
+      small: 'nack ERR_INVALID_MAPPING',
+      both: 'nack ERR_MALFORMED_FRAME',
+      neither: 'nack ERR_MALFORMED_FRAME',
+      notString: 'error ERR_MALFORMED_FRAME',
+    });
+    expect(r.clientErrors).toEqual(['ERR_MALFORMED_FRAME', 'ERR_MALFORMED_FRAME']);
+    expect(r.adopted).toBe(1);
+    expect(r.goodOutcome).toMatchObject({ mode: 'good', acks: 1, released: 1 });
+    expect(r.handles.after - r.handles.before).toBe(0);
+  });
+
   it('returns false with socket_last_error() for unknown, too small, garbage and released ids, and leaks no handle', async () => {
     const { codes, handles } = await scenario('badInput');
     expect(codes.unknown).toBe(2);
