@@ -1,7 +1,7 @@
 /** The Windows name lock: one holder per name (Wine lets a second process listen on a named pipe; this does not). */
-const win32 = process.platform === 'win32' ? describe : describe.skip;
+import { describeOnWindows } from '../support/platform';
 
-win32('named lock', () => {
+describeOnWindows('named lock', 'a Local\\ named mutex is a Windows object', () => {
   it('is held by the first taker until released, then free again', () => {
     // eslint-disable-next-line @typescript-eslint/no-require-imports
     const { takeNamedLock } = require('../../src/win32/named-lock') as typeof import('../../src/win32/named-lock');
