@@ -8,7 +8,6 @@
  */
 import { execFileSync } from 'node:child_process';
 import { createHmac } from 'node:crypto';
-import * as dgram from 'node:dgram';
 import * as fs from 'node:fs';
 import * as net from 'node:net';
 import * as os from 'node:os';
@@ -32,7 +31,11 @@ import {
 } from '../support/channel-peers';
 import { describeOnLinux } from '../support/platform';
 import { sendWithDescriptors } from '../support/send-descriptors';
-import { fcntl } from '../../src/posix/libc';
+import { AF_INET } from '../../src/posix/constants';
+import * as libc from '../../src/posix/libc';
+
+/** socket(2)'s type for UDP on Linux. */
+const SOCK_DGRAM = 2;
 
 const F_GETFL = 3;
 const O_NONBLOCK = 0o4000;
@@ -173,10 +176,11 @@ async function makeFds(kinds: FdKind[], keep: { client?: net.Socket; accepted?: 
       cleanup.push(() => server.close(() => fs.rmSync(dir, { recursive: true, force: true })));
       fds.push(fdOf(server));
     } else if (kind === 'udp') {
-      const udp = dgram.createSocket('udp4');
-      await new Promise<void>((resolve) => udp.bind(0, '127.0.0.1', resolve));
-      cleanup.push(() => udp.close());
-      fds.push((udp as unknown as { _handle: { fd: number } })._handle.fd);
+      // A plain UDP descriptor, made directly (dgram's _handle is deprecated, DEP0112).
+      const fd = libc.socket(AF_INET, SOCK_DGRAM, 0);
+      if (fd < 0) throw new Error('socket(AF_INET, SOCK_DGRAM) failed');
+      cleanup.push(() => libc.close(fd));
+      fds.push(fd);
     } else {
       const server = net.createServer();
       await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
@@ -500,7 +504,7 @@ describeOnLinux('protocol conformance (docs/protocol.md), raw frames against eac
       const { receiver, driver, conn, outcome, reply, fd } = await handOff((c, id) => c.link.write(frame({ type: 'ack', id })));
       expect(outcome).toEqual({ sent: 1 });
       // Blocking mode is shared: Node's sockets are non-blocking, Python's and PHP's accepted ones are not.
-      expect([impl, (fcntl(fd, F_GETFL) & O_NONBLOCK) !== 0]).toEqual([impl, impl === 'node']);
+      expect([impl, (libc.fcntl(fd, F_GETFL) & O_NONBLOCK) !== 0]).toEqual([impl, impl === 'node']);
       expect(await conn.reader.next()).toEqual({ type: 'commit', id: 1 });
       const adopted = new net.Socket({ fd, readable: true, writable: true });
       adopted.end('served by the raw receiver\n');
