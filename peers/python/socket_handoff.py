@@ -527,10 +527,7 @@ class Receiver:
             if kind == 'abort':
                 sock.close()
                 return
-            try:
-                self.on_socket(sock, info)
-            except Exception as err:  # the socket is the application's now
-                self.on_error(HandoffError('ERR_ONSOCKET_THREW', 'on_socket raised: %r' % err), peer.sender_pid)
+            self._deliver(peer, sock, info)
             return
         if kind != 'socket':
             raise HandoffError('ERR_UNEXPECTED_MESSAGE', 'unexpected message type %s; expected "socket"' % json.dumps(kind))
@@ -589,6 +586,22 @@ class Receiver:
                 self.on_error(HandoffError('ERR_ONSOCKET_THREW', 'accept raised: %r' % err), peer.sender_pid)
             if not accepted:
                 return nack('ERR_HANDOFF_DECLINED', 'the receiver declined this socket')
+        taken = self._take(ident, msg, fds, nack)
+        if taken is None:
+            return
+        sock, info['listening'] = taken
+        peer.held[ident] = (sock, info)
+        self._send(peer, {'type': 'ack', 'id': ident})
+
+    def _deliver(self, peer, sock, info):
+        """Commit: the socket is the application's now."""
+        try:
+            self.on_socket(sock, info)
+        except Exception as err:
+            self.on_error(HandoffError('ERR_ONSOCKET_THREW', 'on_socket raised: %r' % err), peer.sender_pid)
+
+    def _take(self, ident, msg, fds, nack):
+        """The socket a frame carries, as (sock, listening); None once it is nacked (nothing kept open)."""
         if None in fds:
             return nack('ERR_RECEIVER_BUSY', 'the receiver could not take the descriptor in (MSG_CTRUNC: it is at its descriptor limit)')
         if len(fds) != 1:
@@ -615,9 +628,7 @@ class Receiver:
         # Report the mode the descriptor really has (Python assumes blocking for a fileno it is given).
         if fcntl.fcntl(sock.fileno(), fcntl.F_GETFL) & os.O_NONBLOCK:
             sock.setblocking(False)
-        info['listening'] = listening
-        peer.held[ident] = (sock, info)
-        self._send(peer, {'type': 'ack', 'id': ident})
+        return sock, listening
 
 
 def receive(name, on_socket, **options):
@@ -951,7 +962,7 @@ class _PipeReceiver(Receiver):
                     return self._refuse_pipe(peer, HandoffError('ERR_HANDSHAKE_TIMEOUT', 'the sender did not finish the handshake within %g s' % self.handshake_timeout))
                 for message, _ in frames:
                     try:
-                        self._pipe_message(peer, message)
+                        self._message(peer, message, [])
                     except HandoffError as err:
                         return self._refuse_pipe(peer, err)
         finally:
@@ -965,58 +976,15 @@ class _PipeReceiver(Receiver):
             pass
         self.on_error(err, peer.sender_pid or peer.pid)
 
-    def _pipe_message(self, peer, msg):
-        if peer.sender_pid is None:
-            return self._hello(peer, msg)
-        kind = msg.get('type')
-        if kind in ('commit', 'abort'):
-            ident = _integer(msg.get('id'), 1, 2 ** 53 - 1)
-            if ident is None:
-                raise _malformed('%s.id must be a positive integer' % kind)
-            entry = peer.held.pop(ident, None)
-            if entry is None:
-                return
-            if kind == 'abort':
-                entry[0].close()
-                return
-            with self._app:
-                try:
-                    self.on_socket(*entry)
-                except Exception as err:
-                    self.on_error(HandoffError('ERR_ONSOCKET_THREW', 'on_socket raised: %r' % err), peer.sender_pid)
-            return
-        if kind != 'socket':
-            raise HandoffError('ERR_UNEXPECTED_MESSAGE', 'unexpected message type %s; expected "socket"' % json.dumps(kind))
-        ident = _integer(msg.get('id'), 1, 2 ** 53 - 1)
-        if ident is None:
-            raise _malformed('socket.id must be a positive integer')
-        if msg.get('kind') not in ('socket', 'server'):
-            raise _malformed('socket.kind must be "socket" or "server"')
-        token, head = msg.get('token'), msg.get('head')
-        if 'token' in msg and not isinstance(token, str):
-            raise _malformed('socket.token must be a string')
-        if 'mapping' in msg and not isinstance(msg['mapping'], str):
-            raise _malformed('socket.mapping must be a string')
-        if 'head' in msg and (not isinstance(head, str) or not _BASE64.match(head)):
-            raise _malformed('socket.head must be base64')
-        if 'halfOpen' in msg and not isinstance(msg['halfOpen'], bool):
-            raise _malformed('socket.halfOpen must be a boolean')
+    def _send(self, peer, message):
+        peer.conn.send(message)
 
-        def nack(code, message):
-            peer.conn.send({'type': 'nack', 'id': ident, 'code': code, 'message': message})
+    def _deliver(self, peer, sock, info):
+        with self._app:
+            super()._deliver(peer, sock, info)
 
-        if ident in peer.held:
-            return nack('ERR_MALFORMED_FRAME', 'hand-off id %d is already in use on this connection' % ident)
-        info = {'id': ident, 'pid': peer.sender_pid, 'meta': msg.get('meta'), 'head': base64.b64decode(head or ''),
-                'half_open': msg.get('halfOpen') is True, 'listening': False}
-        if self.accept is not None:
-            try:
-                accepted = self.accept(info) is not False
-            except Exception as err:
-                accepted = False
-                self.on_error(HandoffError('ERR_ONSOCKET_THREW', 'accept raised: %r' % err), peer.sender_pid)
-            if not accepted:
-                return nack('ERR_HANDOFF_DECLINED', 'the receiver declined this socket')
+    def _take(self, ident, msg, fds, nack):
+        token = msg.get('token')
         if not isinstance(token, str):
             return nack('ERR_MALFORMED_FRAME', 'socket.token must be a string')
         raw = base64.b64decode(token) if _BASE64.match(token.strip()) else b''
@@ -1033,9 +1001,7 @@ class _PipeReceiver(Receiver):
         if sock.family not in (socket.AF_INET, socket.AF_INET6) or sock.type != socket.SOCK_STREAM or (listening and not self.listeners):
             sock.close()
             return nack('ERR_UNSUPPORTED_SOCKET_TYPE', 'the channel carries TCP sockets (and this receiver %s listeners)' % ('takes' if self.listeners else 'no'))
-        info['listening'] = listening
-        peer.held[ident] = (sock, info)
-        peer.conn.send({'type': 'ack', 'id': ident})
+        return sock, listening
 
     def serve_once(self, timeout=None):
         self._stop.wait(timeout)
