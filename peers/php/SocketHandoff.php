@@ -355,11 +355,70 @@ final class Peer
 
 /**
  * What both receivers (Unix socket, named pipe) do with a sender's frames once they are decoded:
- * the hello, commit and abort, and the checks of a `socket` frame. The transport's own part of a
- * hand-off is hold(); say() writes a frame.
+ * the options, the hello, commit and abort, the checks of a `socket` frame and its acknowledgement.
+ * The transport's own part of a hand-off is take(); say() writes a frame.
  */
 trait ServesSenders
 {
+    private $onSocket;
+    private ?string $secret;
+    private $accept;
+    private bool $listeners;
+    private float $handshakeTimeout;
+    private float $writeTimeout;
+    private int $maxFrameSize;
+    private $onError;
+
+    /** The options both receivers take (see UnixReceiver). */
+    private function configure(callable $onSocket, array $options): void
+    {
+        $this->onSocket = $onSocket;
+        $this->secret = $options['secret'] ?? null;
+        $this->accept = $options['accept'] ?? null;
+        $this->listeners = $options['listeners'] ?? true;
+        $this->handshakeTimeout = (float)($options['handshake_timeout'] ?? 5.0);
+        $this->writeTimeout = (float)($options['write_timeout'] ?? 5.0);
+        $this->maxFrameSize = $options['max_frame_size'] ?? MAX_FRAME_SIZE;
+        $this->onError = $options['on_error'] ?? static function (HandoffError $e, ?int $pid): void {
+            fwrite(STDERR, "SocketHandoff: sender $pid refused: {$e->getMessage()}\n");
+        };
+    }
+
+    /** Imports and acknowledges a checked `socket` frame; the transport's part is take(). */
+    private function hold(Peer $peer, int $id, array $msg, array &$fds): void
+    {
+        $nack = fn (string $code, string $text) => $this->say($peer, ['type' => 'nack', 'id' => $id, 'code' => $code, 'message' => $text]);
+        if (isset($peer->held[$id])) {
+            $nack('ERR_MALFORMED_FRAME', "hand-off id $id is already in use on this connection");
+            return;
+        }
+        $info = ['id' => $id, 'pid' => $peer->senderPid, 'meta' => $msg['meta'] ?? null, 'head' => base64_decode($msg['head'] ?? '', true),
+            'half_open' => ($msg['halfOpen'] ?? false) === true, 'listening' => false];
+        if ($this->accept !== null) {
+            try {
+                $accepted = ($this->accept)($info) !== false;
+            } catch (\Throwable $t) {
+                $accepted = false;
+                ($this->onError)(new HandoffError('ERR_ONSOCKET_THREW', 'accept threw: ' . $t->getMessage()), $peer->senderPid);
+            }
+            if (!$accepted) {
+                $nack('ERR_HANDOFF_DECLINED', 'the receiver declined this socket');
+                return;
+            }
+        }
+        $taken = $this->take($id, $msg, $fds, $nack);
+        if ($taken === null) return;
+        [$socket, $info['listening']] = $taken;
+        $peer->held[$id] = [$socket, $info];
+        $this->say($peer, ['type' => 'ack', 'id' => $id]);
+    }
+
+    private function releaseAll(Peer $peer): void
+    {
+        foreach ($peer->held as [$socket]) socket_close($socket); // close(): our copy only, never shutdown()
+        $peer->held = [];
+    }
+
     private function message(Peer $peer, array $msg, array &$fds): void
     {
         if ($peer->senderPid === null) {
@@ -438,28 +497,11 @@ final class UnixReceiver
     private int $inode;
     /** @var array<int, Peer> */
     private array $peers = [];
-    private $onSocket;
-    private ?string $secret;
-    private $accept;
-    private bool $listeners;
-    private float $handshakeTimeout;
-    private float $writeTimeout;
-    private int $maxFrameSize;
-    private $onError;
 
     public function __construct(string $name, callable $onSocket, array $options = [])
     {
         $this->path = channel_path($name);
-        $this->onSocket = $onSocket;
-        $this->secret = $options['secret'] ?? null;
-        $this->accept = $options['accept'] ?? null;
-        $this->listeners = $options['listeners'] ?? true;
-        $this->handshakeTimeout = (float)($options['handshake_timeout'] ?? 5.0);
-        $this->writeTimeout = (float)($options['write_timeout'] ?? 5.0);
-        $this->maxFrameSize = $options['max_frame_size'] ?? MAX_FRAME_SIZE;
-        $this->onError = $options['on_error'] ?? static function (HandoffError $e, ?int $pid): void {
-            fwrite(STDERR, "SocketHandoff: sender $pid refused: {$e->getMessage()}\n");
-        };
+        $this->configure($onSocket, $options);
         if (!str_starts_with($name, '/')) {
             $dir = dirname($this->path);
             if (!@mkdir($dir, 0700) && !is_dir($dir) && !is_link($dir)) throw new HandoffError('ERR_CHANNEL_FAILED', "cannot create $dir");
@@ -594,12 +636,6 @@ final class UnixReceiver
         ($this->onError)($e, $peer->senderPid ?? $peer->pid);
     }
 
-    private function releaseAll(Peer $peer): void
-    {
-        foreach ($peer->held as [$socket]) socket_close($socket); // close(): our copy only, never shutdown()
-        $peer->held = [];
-    }
-
     private function drop(Peer $peer): void
     {
         $this->releaseAll($peer);
@@ -630,55 +666,35 @@ final class UnixReceiver
         }
     }
 
-    private function hold(Peer $peer, int $id, array $msg, array &$fds): void
+    /** The socket a frame carries, as [socket, listening], or null once it is nacked (nothing kept open). */
+    private function take(int $id, array $msg, array &$fds, \Closure $nack): ?array
     {
-        $nack = fn (string $code, string $text) => $this->say($peer, ['type' => 'nack', 'id' => $id, 'code' => $code, 'message' => $text]);
-        if (isset($peer->held[$id])) {
-            $nack('ERR_MALFORMED_FRAME', "hand-off id $id is already in use on this connection");
-            return;
-        }
-        $info = ['id' => $id, 'pid' => $peer->senderPid, 'meta' => $msg['meta'] ?? null, 'head' => base64_decode($msg['head'] ?? '', true),
-            'half_open' => ($msg['halfOpen'] ?? false) === true, 'listening' => false];
-        if ($this->accept !== null) {
-            try {
-                $accepted = ($this->accept)($info) !== false;
-            } catch (\Throwable $t) {
-                $accepted = false;
-                ($this->onError)(new HandoffError('ERR_ONSOCKET_THREW', 'accept threw: ' . $t->getMessage()), $peer->senderPid);
-            }
-            if (!$accepted) {
-                $nack('ERR_HANDOFF_DECLINED', 'the receiver declined this socket');
-                return;
-            }
-        }
         if (in_array(null, $fds, true)) {
             $nack('ERR_RECEIVER_BUSY', 'the receiver could not take the descriptor in (MSG_CTRUNC: it is at its descriptor limit)');
-            return;
+            return null;
         }
         if (count($fds) !== 1) {
             $nack('ERR_NO_DESCRIPTOR', "a socket frame must carry exactly one descriptor (SCM_RIGHTS on its first byte); hand-off $id carried " . count($fds));
-            return;
+            return null;
         }
         $socket = $fds[0];
         if (!$socket instanceof \Socket) { // PHP turned a descriptor that is not a socket into a stream
             $nack('ERR_UNSUPPORTED_SOCKET_TYPE', 'the descriptor received is not a socket; it was closed');
-            return;
+            return null;
         }
         $family = @socket_get_option($socket, SOL_SOCKET, SO_DOMAIN);
         $type = @socket_get_option($socket, SOL_SOCKET, SO_TYPE);
         $listening = @socket_get_option($socket, SOL_SOCKET, SO_ACCEPTCONN);
         if (!in_array($family, [AF_INET, AF_INET6], true) || $type !== SOCK_STREAM || !is_int($listening)) {
             $nack('ERR_UNSUPPORTED_SOCKET_TYPE', sprintf('the channel carries IPv4 and IPv6 stream sockets; this one has family %s, type %s', var_export($family, true), var_export($type, true)));
-            return;
+            return null;
         }
         if ($listening !== 0 && !$this->listeners) {
             $nack('ERR_UNSUPPORTED_SOCKET_TYPE', 'this receiver takes connections only; this socket is listening');
-            return;
+            return null;
         }
         $fds = []; // taken: no longer closed by the caller
-        $info['listening'] = $listening !== 0;
-        $peer->held[$id] = [$socket, $info];
-        $this->say($peer, ['type' => 'ack', 'id' => $id]);
+        return [$socket, $listening !== 0];
     }
 }
 
@@ -1123,28 +1139,11 @@ final class PipeReceiver
     private ?\FFI\CData $waiting;
     /** @var array<int, Peer> */
     private array $peers = [];
-    private $onSocket;
-    private ?string $secret;
-    private $accept;
-    private bool $listeners;
-    private float $handshakeTimeout;
-    private float $writeTimeout;
-    private int $maxFrameSize;
-    private $onError;
 
     public function __construct(string $name, callable $onSocket, array $options = [])
     {
         $this->path = pipe_path($name);
-        $this->onSocket = $onSocket;
-        $this->secret = $options['secret'] ?? null;
-        $this->accept = $options['accept'] ?? null;
-        $this->listeners = $options['listeners'] ?? true;
-        $this->handshakeTimeout = (float)($options['handshake_timeout'] ?? 5.0);
-        $this->writeTimeout = (float)($options['write_timeout'] ?? 5.0);
-        $this->maxFrameSize = $options['max_frame_size'] ?? MAX_FRAME_SIZE;
-        $this->onError = $options['on_error'] ?? static function (HandoffError $e, ?int $pid): void {
-            fwrite(STDERR, "SocketHandoff: sender $pid refused: {$e->getMessage()}\n");
-        };
+        $this->configure($onSocket, $options);
         $this->waiting = $this->instance(true);
     }
 
@@ -1247,12 +1246,6 @@ final class PipeReceiver
         ($this->onError)($e, $peer->senderPid ?? $peer->pid);
     }
 
-    private function releaseAll(Peer $peer): void
-    {
-        foreach ($peer->held as [$socket]) socket_close($socket); // our copy only, never shutdown
-        $peer->held = [];
-    }
-
     private function drop(int $key, Peer $peer): void
     {
         $this->releaseAll($peer);
@@ -1292,41 +1285,22 @@ final class PipeReceiver
         }
     }
 
-    /** The mapping form: checks as the Node receiver makes them, then socket_wsaprotocol_info_import(). */
-    private function hold(Peer $peer, int $id, array $msg, array &$fds): void
+    /** The mapping form: checks as the Node receiver makes them, then socket_wsaprotocol_info_import(): [socket, listening], or null once it is nacked. */
+    private function take(int $id, array $msg, array &$fds, \Closure $nack): ?array
     {
-        $nack = fn (string $code, string $text) => $this->say($peer, ['type' => 'nack', 'id' => $id, 'code' => $code, 'message' => $text]);
-        if (isset($peer->held[$id])) {
-            $nack('ERR_MALFORMED_FRAME', "hand-off id $id is already in use on this connection");
-            return;
-        }
-        $info = ['id' => $id, 'pid' => $peer->senderPid, 'meta' => $msg['meta'] ?? null, 'head' => base64_decode($msg['head'] ?? '', true),
-            'half_open' => ($msg['halfOpen'] ?? false) === true, 'listening' => false];
-        if ($this->accept !== null) {
-            try {
-                $accepted = ($this->accept)($info) !== false;
-            } catch (\Throwable $t) {
-                $accepted = false;
-                ($this->onError)(new HandoffError('ERR_ONSOCKET_THREW', 'accept threw: ' . $t->getMessage()), $peer->senderPid);
-            }
-            if (!$accepted) {
-                $nack('ERR_HANDOFF_DECLINED', 'the receiver declined this socket');
-                return;
-            }
-        }
         $hasToken = array_key_exists('token', $msg);
         if ($hasToken === array_key_exists('mapping', $msg)) {
             $nack('ERR_MALFORMED_FRAME', $hasToken ? 'a socket frame carries a token or a mapping, not both' : 'a socket frame needs a token or a mapping');
-            return;
+            return null;
         }
         if ($hasToken) {
             $nack('ERR_INVALID_TOKEN', 'this receiver imports sockets the PHP way only (its hello asked for socketForm "mapping"); PHP cannot import a token');
-            return;
+            return null;
         }
         $problem = mapping_problem($msg['mapping']);
         if ($problem !== null) {
             $nack('ERR_INVALID_MAPPING', "mapping {$msg['mapping']}: $problem");
-            return;
+            return null;
         }
         error_clear_last();
         $socket = @socket_wsaprotocol_info_import($msg['mapping']);
@@ -1334,23 +1308,21 @@ final class PipeReceiver
             $error = php_warning_code();
             if ($error === 10024 || $error === 10055) $nack('ERR_RECEIVER_BUSY', "the receiver is out of resources (WSASocket: $error)");
             else $nack(WSA_NAMES[$error] ?? "WIN32_ERROR_$error", 'socket_wsaprotocol_info_import: ' . (error_get_last()['message'] ?? 'failed'));
-            return;
+            return null;
         }
         $type = @socket_get_option($socket, SOL_SOCKET, SO_TYPE);
         $listening = @socket_get_option($socket, SOL_SOCKET, WIN_SO_ACCEPTCONN);
         if ($type !== SOCK_STREAM || !is_int($listening)) {
             socket_close($socket);
             $nack('ERR_UNSUPPORTED_SOCKET_TYPE', sprintf('the channel carries TCP sockets; this one has type %s', var_export($type, true)));
-            return;
+            return null;
         }
         if ($listening !== 0 && !$this->listeners) {
             socket_close($socket);
             $nack('ERR_UNSUPPORTED_SOCKET_TYPE', 'this receiver takes connections only; this socket is listening');
-            return;
+            return null;
         }
-        $info['listening'] = $listening !== 0;
-        $peer->held[$id] = [$socket, $info];
-        $this->say($peer, ['type' => 'ack', 'id' => $id]);
+        return [$socket, $listening !== 0];
     }
 }
 
