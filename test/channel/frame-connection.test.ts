@@ -1,28 +1,9 @@
 /** FrameConnection: frames in and out, and which frame a received descriptor belongs to. */
-import { EventEmitter } from 'node:events';
 import { encodeFrame } from '../../src/channel/frame-codec';
 import { SocketHandoffError } from '../../src/errors';
 import { FrameConnection, type FrameFacts } from '../../src/channel/frame-connection';
 import type { ReceivedDescriptor } from '../../src/channel/transport';
-
-class FakeLink extends EventEmitter {
-  destroyed = false;
-  writable = true;
-  closed = false;
-  writableLength = 0;
-  written: Buffer[] = [];
-  write(data: Buffer): boolean {
-    this.written.push(data);
-    return true;
-  }
-  end(): void {
-    this.writable = false;
-  }
-  destroy(): void {
-    this.destroyed = true;
-    this.emit('close');
-  }
-}
+import { FakeLink } from '../support/fake-link';
 
 function descriptor(fd: number): ReceivedDescriptor & { closed: boolean } {
   return {

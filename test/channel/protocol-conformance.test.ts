@@ -487,14 +487,18 @@ describeOnLinux('protocol conformance (docs/protocol.md), raw frames against eac
       return { receiver, driver, conn, outcome, reply, fd, message: got?.message };
     };
 
+    /** After an ack: the sender's commit arrives, and the descriptor it sent serves the client from here. */
+    const committedAndServed = async (conn: Awaited<ReturnType<typeof start>>['conn'], fd: number, reply: Promise<string>, text = 'served by the raw receiver\n') => {
+      expect(await conn.reader.next()).toEqual({ type: 'commit', id: 1 });
+      new net.Socket({ fd, readable: true, writable: true }).end(text);
+      expect(await reply).toBe(text);
+    };
+
     it('hello: socketForm "mapping" (the Windows mapping form) is ignored on Linux: the socket travels as its descriptor, with neither mapping nor token', async () => {
       const { receiver, driver, conn, outcome, reply, fd, message } = await handOff((c, id) => c.link.write(frame({ type: 'ack', id })), {}, { socketForm: 'mapping' });
       expect(outcome).toEqual({ sent: 1 });
       expect([message?.mapping, message?.token]).toEqual([undefined, undefined]);
-      expect(await conn.reader.next()).toEqual({ type: 'commit', id: 1 });
-      const adopted = new net.Socket({ fd, readable: true, writable: true });
-      adopted.end('served by the raw receiver\n');
-      expect(await reply).toBe('served by the raw receiver\n');
+      await committedAndServed(conn, fd, reply);
       await driver.stop();
       conn.link.destroy();
       receiver.close();
@@ -505,10 +509,7 @@ describeOnLinux('protocol conformance (docs/protocol.md), raw frames against eac
       expect(outcome).toEqual({ sent: 1 });
       // Blocking mode is shared: Node's sockets are non-blocking, Python's and PHP's accepted ones are not.
       expect([impl, (libc.fcntl(fd, F_GETFL) & O_NONBLOCK) !== 0]).toEqual([impl, impl === 'node']);
-      expect(await conn.reader.next()).toEqual({ type: 'commit', id: 1 });
-      const adopted = new net.Socket({ fd, readable: true, writable: true });
-      adopted.end('served by the raw receiver\n');
-      expect(await reply).toBe('served by the raw receiver\n');
+      await committedAndServed(conn, fd, reply);
       await driver.stop();
       conn.link.destroy();
       receiver.close();
@@ -565,9 +566,7 @@ describeOnLinux('protocol conformance (docs/protocol.md), raw frames against eac
         c.link.write(Buffer.concat([frame({ type: 'ready' }), frame({ type: 'ack', id: 99 }), frame({ type: 'nack', id: 98, code: 'X', message: 'y' }), frame({ type: 'ack', id })]));
       });
       expect(outcome).toEqual({ sent: 1 });
-      expect(await conn.reader.next()).toEqual({ type: 'commit', id: 1 });
-      new net.Socket({ fd, readable: true, writable: true }).end('ok\n');
-      expect(await reply).toBe('ok\n');
+      await committedAndServed(conn, fd, reply, 'ok\n');
       await driver.stop();
       conn.link.destroy();
       receiver.close();

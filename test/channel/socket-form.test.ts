@@ -4,7 +4,6 @@
  * transport's settle() runs exactly once, whichever way a hand-off ends). The Windows transport
  * itself is tested against a C peer making PHP's calls in test/cross-process/interop.test.ts.
  */
-import { EventEmitter } from 'node:events';
 import * as net from 'node:net';
 import { encodeFrame } from '../../src/channel/frame-codec';
 import { FrameConnection } from '../../src/channel/frame-connection';
@@ -13,27 +12,7 @@ import { SocketSender } from '../../src/channel/sender';
 import { socketFormOf } from '../../src/channel/socket-form';
 import type { HandoffTransport, SocketForm } from '../../src/channel/transport';
 import { rawHandoffOf } from '../../src/raw-handoff';
-
-class FakeLink extends EventEmitter {
-  destroyed = false;
-  writable = true;
-  closed = false;
-  writableLength = 0;
-  written: Buffer[] = [];
-  write(data: Buffer): boolean {
-    this.written.push(data);
-    return true;
-  }
-  end(): void {
-    this.writable = false;
-  }
-  destroy(): void {
-    if (this.destroyed) return;
-    this.destroyed = true;
-    this.closed = true;
-    this.emit('close');
-  }
-}
+import { FakeLink } from '../support/fake-link';
 
 const hello = (extra: object = {}) => ({ type: 'hello' as const, role: 'receiver' as const, versions: [1], pid: 4321, nonce: 'n', secret: false, ...extra });
 
