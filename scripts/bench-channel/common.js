@@ -90,10 +90,34 @@ function commandLoop(handler) {
   process.stdin.on('end', () => process.exit(0));
 }
 
+/**
+ * The command loop of a front (ours-front.js, fast-front.js): `reset` and `stats` come from the
+ * front (stats() is its `front` part); `exit` closes its server and its sender, then the process.
+ */
+function frontCommandLoop({ server, sender, reset, stats }) {
+  commandLoop(async (cmd) => {
+    switch (cmd.cmd) {
+      case 'reset':
+        reset();
+        return { reset: true };
+      case 'stats':
+        return { stats: { front: stats() } };
+      case 'exit':
+        server.close();
+        await sender.close();
+        reply({ closed: true });
+        setImmediate(() => process.exit(0));
+        return undefined;
+      default:
+        throw new Error(`unknown command ${cmd.cmd}`);
+    }
+  });
+}
+
 /** process.cpuUsage() as µs since `since` (another cpuUsage() value). */
 function cpuSince(since) {
   const d = process.cpuUsage(since);
   return { user_us: d.user, system_us: d.system };
 }
 
-module.exports = { reply, errorLog, serveStats, serve, commandLoop, cpuSince };
+module.exports = { reply, errorLog, serveStats, serve, commandLoop, frontCommandLoop, cpuSince };

@@ -6,10 +6,10 @@
  * that as an error (it would be answered by nobody).
  *
  *   node fast-front.js CHANNEL_NAME
- * stdout: {"ready":true,"port":...,"pid":...,"servingPid":<receiver pid>}; then common.commandLoop.
+ * stdout: {"ready":true,"port":...,"pid":...,"servingPid":<receiver pid>}; then common.frontCommandLoop.
  */
 const path = require('node:path');
-const { reply, errorLog, commandLoop } = require('./common');
+const { reply, errorLog, frontCommandLoop } = require('./common');
 
 const DIST = path.join(__dirname, '..', '..', 'dist');
 const pkg = require(DIST);
@@ -28,23 +28,14 @@ async function main() {
   server.on('error', (err) => errors.add('server error', err));
   await new Promise((resolve) => server.once('listening', resolve));
   reply({ ready: true, port: server.address().port, pid: process.pid, servingPid: sender.receiverPid });
-  commandLoop(async (cmd) => {
-    switch (cmd.cmd) {
-      case 'reset':
-        errors.reset();
-        cpuStart = process.cpuUsage();
-        return { reset: true };
-      case 'stats':
-        return { stats: { front: { errors, cpu: process.cpuUsage(cpuStart) } } };
-      case 'exit':
-        server.close();
-        await sender.close();
-        reply({ closed: true });
-        setImmediate(() => process.exit(0));
-        return undefined;
-      default:
-        throw new Error(`unknown command ${cmd.cmd}`);
-    }
+  frontCommandLoop({
+    server,
+    sender,
+    reset() {
+      errors.reset();
+      cpuStart = process.cpuUsage();
+    },
+    stats: () => ({ errors, cpu: process.cpuUsage(cpuStart) }),
   });
 }
 

@@ -5,11 +5,11 @@
  * by one: every accepted connection is sent at once, so many are in flight on the channel.
  *
  *   node ours-front.js CHANNEL_NAME [--profile]
- * stdout: {"ready":true,"port":...,"pid":...,"servingPid":<receiver pid>}; then common.commandLoop.
+ * stdout: {"ready":true,"port":...,"pid":...,"servingPid":<receiver pid>}; then common.frontCommandLoop.
  */
 const net = require('node:net');
 const path = require('node:path');
-const { reply, errorLog, commandLoop } = require('./common');
+const { reply, errorLog, frontCommandLoop } = require('./common');
 
 const DIST = path.join(__dirname, '..', '..', 'dist');
 const name = process.argv[2];
@@ -52,31 +52,18 @@ async function main() {
   await new Promise((resolve) => server.listen(0, '127.0.0.1', resolve));
 
   reply({ ready: true, port: server.address().port, pid: process.pid, servingPid: sender.receiverPid });
-  commandLoop(async (cmd) => {
-    switch (cmd.cmd) {
-      case 'reset':
-        handed = 0;
-        latencyNs = [];
-        maxPending = 0;
-        errors.reset();
-        if (profile) profile.reset();
-        cpuStart = process.cpuUsage();
-        return { reset: true };
-      case 'stats':
-        return {
-          stats: {
-            front: { handed, errors, latencyNs, maxPending, cpu: process.cpuUsage(cpuStart), profile: profile ? profile.summary(handed) : undefined },
-          },
-        };
-      case 'exit':
-        server.close();
-        await sender.close();
-        reply({ closed: true });
-        setImmediate(() => process.exit(0));
-        return undefined;
-      default:
-        throw new Error(`unknown command ${cmd.cmd}`);
-    }
+  frontCommandLoop({
+    server,
+    sender,
+    reset() {
+      handed = 0;
+      latencyNs = [];
+      maxPending = 0;
+      errors.reset();
+      if (profile) profile.reset();
+      cpuStart = process.cpuUsage();
+    },
+    stats: () => ({ handed, errors, latencyNs, maxPending, cpu: process.cpuUsage(cpuStart), profile: profile ? profile.summary(handed) : undefined }),
   });
 }
 
