@@ -714,11 +714,25 @@ function receive(string $name, callable $onSocket, array $options = []): void
 // ------------------------------------------------------------------------------------------------
 
 /**
- * What both senders (Unix socket, named pipe) share: the handshake and the wait for an answer.
- * The transport provides nextMessage(), fail() and $conn->send().
+ * What both senders (Unix socket, named pipe) share: the handshake, the wait for an answer,
+ * fail() and close(). The transport provides nextMessage(), $closed and $conn.
  */
 trait SendsSockets
 {
+    private function fail(HandoffError $e): HandoffError
+    {
+        if ($this->closed === null) {
+            $this->closed = $e;
+            $this->conn->close();
+        }
+        return $e;
+    }
+
+    public function close(): void
+    {
+        $this->fail(new HandoffError('ERR_CHANNEL_CLOSED', 'the sender was closed'));
+    }
+
     private static function remoteError(array $msg, string $what): HandoffError
     {
         return new HandoffError(is_string($msg['code'] ?? null) ? $msg['code'] : 'ERR_MALFORMED_FRAME', "$what: " . (is_string($msg['message'] ?? null) ? $msg['message'] : 'no reason given'));
@@ -852,15 +866,6 @@ final class UnixSender
         return array_shift($this->frames);
     }
 
-    private function fail(HandoffError $e): HandoffError
-    {
-        if ($this->closed === null) {
-            $this->closed = $e;
-            $this->conn->close();
-        }
-        return $e;
-    }
-
     /**
      * Hands $socket (a connected or listening TCP Socket, or a stream from stream_socket_accept())
      * to the receiver. Returns the hand-off id once the receiver acknowledged it and `commit` is
@@ -904,11 +909,6 @@ final class UnixSender
             else fclose($socket);
         }
         return $id;
-    }
-
-    public function close(): void
-    {
-        $this->fail(new HandoffError('ERR_CHANNEL_CLOSED', 'the sender was closed'));
     }
 }
 
@@ -1391,15 +1391,6 @@ final class PipeSender
         return array_shift($this->frames);
     }
 
-    private function fail(HandoffError $e): HandoffError
-    {
-        if ($this->closed === null) {
-            $this->closed = $e;
-            $this->conn->close();
-        }
-        return $e;
-    }
-
     /**
      * Hands $socket (a connected or listening TCP Socket; a socket stream is imported with
      * socket_import_stream()) to the receiver, as on Linux: returns the hand-off id once the
@@ -1454,11 +1445,6 @@ final class PipeSender
             throw new HandoffError('ERR_CHANNEL_FAILED', 'cannot lock ' . sys_get_temp_dir() . DIRECTORY_SEPARATOR . 'socket-handoff-php-wsa.lock');
         }
         return $lock;
-    }
-
-    public function close(): void
-    {
-        $this->fail(new HandoffError('ERR_CHANNEL_CLOSED', 'the sender was closed'));
     }
 }
 
