@@ -66,6 +66,12 @@ export interface ChannelLink extends EventEmitter {
   /** Only where the transport can: stops the peer writing more, then reads synchronously what it wrote. */
   drain?(): void;
   write(data: Buffer): boolean;
+  /**
+   * Only where the link reads in bursts (Linux): it emits 'readEnd' after each burst of 'data'
+   * events, once the writes made during the burst have gone to the OS (held until then, and sent
+   * together).
+   */
+  readonly endsReadBursts?: true;
   /** Only where writes are queued (Windows): holds writes until uncork(), which sends them as one. */
   cork?(): void;
   uncork?(): void;

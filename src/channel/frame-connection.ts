@@ -1,7 +1,8 @@
 /**
  * One channel connection: a byte stream in, whole messages out. Emits 'message' (message,
- * descriptors) for each frame, 'protocolError' (a coded error) once when the peer breaks the
- * framing, 'transportError' and 'close'.
+ * descriptors) for each frame, 'batchEnd' after the frames read together (what their listeners
+ * wrote meanwhile has then gone to the OS, in as few writes as possible), 'protocolError' (a coded
+ * error) once when the peer breaks the framing, 'transportError' and 'close'.
  *
  * Descriptors (Linux) arrive with the read that holds the first byte of the frame they were sent
  * with: the kernel attaches them to the first byte of the sendmsg() and ends a read right after it.
@@ -43,7 +44,11 @@ export class FrameConnection extends EventEmitter {
     this.link = link;
     this.#maxFrameSize = maxFrameSize;
     this.#decoder = new FrameDecoder(maxFrameSize);
-    link.on('data', (chunk: Buffer, descriptors?: ReceivedDescriptor[], descriptorsLost?: boolean) => this.#onData(chunk, descriptors, descriptorsLost === true));
+    link.on('data', (chunk: Buffer, descriptors?: ReceivedDescriptor[], descriptorsLost?: boolean) => {
+      this.#onData(chunk, descriptors, descriptorsLost === true);
+      if (link.endsReadBursts !== true) this.emit('batchEnd');
+    });
+    if (link.endsReadBursts === true) link.on('readEnd', () => this.emit('batchEnd'));
     // A reset pipe is an ordinary way for a peer to go away; 'close' follows and says it.
     // A coded error from the link itself (e.g. truncated descriptors) is the peer breaking the protocol.
     link.on('error', (err: Error) => {

@@ -148,6 +148,8 @@ function serveSender(conn: FrameConnection, receiver: SocketReceiver, peer: Chan
   let senderPid: number | undefined;
   let version = 0;
   const held = new Map<number, Held>();
+  // Version 2: acknowledged in the frames being read, decided once their acks are out (batchEnd).
+  const undecided = new Map<number, Undecided>();
   let refused = false;
   const refuse = (err: SocketHandoffError) => {
     refused = true;
@@ -166,6 +168,11 @@ function serveSender(conn: FrameConnection, receiver: SocketReceiver, peer: Chan
     // Without a commit the sender still has these sockets (or it died, and with it the hand-off).
     for (const entry of held.values()) release(entry, 'the sender closed the channel before committing');
     held.clear();
+    for (const { entry } of undecided.values()) release(entry, 'the channel closed before the ack was out');
+    undecided.clear();
+  });
+  conn.on('batchEnd', () => {
+    if (undecided.size > 0) decide(undecided, held, conn, receiver, ctx);
   });
   if (peer.remoteComputer !== undefined) {
     refuse(new SocketHandoffError('ERR_REMOTE_CLIENT', `only local senders may connect; this one is on ${peer.remoteComputer}`));
@@ -199,7 +206,18 @@ function serveSender(conn: FrameConnection, receiver: SocketReceiver, peer: Chan
       }
       const message = checkSenderMessage(msg, version);
       if (message.type === 'socket') {
-        hold(message, descriptors, facts, senderPid, version, conn, receiver, ctx, held);
+        hold(message, descriptors, facts, senderPid, version, conn, receiver, ctx, held, undecided);
+        return;
+      }
+      // An abort read with the frame it cancels (the sender's deadline passed before our ack went
+      // out): the socket is still the sender's. A commit is only an answer to `held`, which was
+      // not sent for it.
+      const pending = undecided.get(message.id);
+      if (pending !== undefined) {
+        if (message.type === 'abort') {
+          undecided.delete(message.id);
+          release(pending.entry, 'aborted by the sender');
+        }
         return;
       }
       const entry = held.get(message.id);
@@ -225,6 +243,12 @@ interface Held {
   info: SocketInfo;
 }
 
+/** Version 2: acknowledged while its frame's batch is read; adopted or held once the acks are out. */
+interface Undecided {
+  entry: Held;
+  deadline: number;
+}
+
 
 /**
  * Imports the socket and acknowledges it. Version 1: it is adopted and given to onSocket only on
@@ -241,12 +265,13 @@ function hold(
   receiver: SocketReceiver,
   ctx: ServeContext,
   held: Map<number, Held>,
+  undecided: Map<number, Undecided>,
 ): void {
   const nack = (err: SocketHandoffError) => {
     debug('receiver %d: hand-off %d from pid %d refused: %s %s', process.pid, msg.id, senderPid, err.code, err.message);
     conn.send({ type: 'nack', id: msg.id, code: err.code, message: err.message });
   };
-  if (held.has(msg.id)) {
+  if (held.has(msg.id) || undecided.has(msg.id)) {
     nack(new SocketHandoffError('ERR_MALFORMED_FRAME', `hand-off id ${msg.id} is already in use on this connection`));
     return;
   }
@@ -299,19 +324,37 @@ function hold(
     return;
   }
   if (version >= PROTOCOL_V2) {
-    // The clock is read after the write: an ack in the kernel before the deadline is one the
-    // sender reads before it gives up (it drains the channel at its deadline), so both ends agree.
-    if (conn.link.writableLength === 0 && monotonicMicros() < (msg.deadline as number)) {
-      deliver(entry, receiver, ctx);
-      return;
-    }
-    held.set(msg.id, entry);
-    conn.send({ type: 'held', id: msg.id });
-    if (debug.enabled) debug('receiver %d: hand-off %d from pid %d acknowledged at its deadline; held until commit or abort', process.pid, msg.id, senderPid);
+    // Decided at the end of the batch of frames read with this one, after their acks went out
+    // together: see decide().
+    undecided.set(msg.id, { entry, deadline: msg.deadline as number });
     return;
   }
   held.set(msg.id, entry);
   if (debug.enabled) debug('receiver %d: hand-off %d from pid %d imported and acknowledged; waiting for commit', process.pid, msg.id, senderPid);
+}
+
+/**
+ * Version 2, once the acks of a batch of frames have been written: the clock is read after the
+ * write. An ack in the kernel before the deadline is one the sender reads before it gives up (it
+ * drains the channel at its deadline), so both ends agree: adopt now. Otherwise say `held` and wait
+ * for commit or abort.
+ */
+function decide(undecided: Map<number, Undecided>, held: Map<number, Held>, conn: FrameConnection, receiver: SocketReceiver, ctx: ServeContext): void {
+  const written = !conn.link.destroyed && conn.link.writableLength === 0;
+  const now = monotonicMicros();
+  const batch = [...undecided.values()];
+  undecided.clear();
+  for (const { entry, deadline } of batch) {
+    if (written && now < deadline) {
+      deliver(entry, receiver, ctx);
+    } else if (!conn.open) {
+      release(entry, 'the channel closed before the ack was out');
+    } else {
+      held.set(entry.info.id, entry);
+      conn.send({ type: 'held', id: entry.info.id });
+      if (debug.enabled) debug('receiver %d: hand-off %d from pid %d acknowledged at its deadline; held until commit or abort', process.pid, entry.info.id, entry.info.pid);
+    }
+  }
 }
 
 /** The sender committed: adopt the socket (head first) and hand it to the application. */

@@ -70,6 +70,8 @@ export class UnixLink extends EventEmitter {
   readonly #poll: PollWatcher;
   readonly #queue: Outgoing[] = [];
   #events = 0;
+  /** Depth of #read calls in progress: writes made meanwhile wait for the end of the read burst. */
+  #reading = 0;
   #ending = false;
   #shutDown = false;
   #destroyed = false;
@@ -170,6 +172,14 @@ export class UnixLink extends EventEmitter {
     this.#read();
   }
 
+  /**
+   * Says that this link emits 'readEnd' after every burst of reads, once the writes made during it
+   * (by 'data' listeners: acks, commits) have gone out together, in one sendmsg where they can.
+   */
+  get endsReadBursts(): true {
+    return true;
+  }
+
   /** One sendmsg of `entry`'s unsent bytes (its descriptor attached, if any). 0, or the errno (EINTR retried). */
   #sendOne(entry: Outgoing): number {
     const length = Math.min(entry.data.length - entry.sent, DATA_SIZE);
@@ -249,6 +259,7 @@ export class UnixLink extends EventEmitter {
   }
 
   #flush(): void {
+    if (this.#reading > 0) return;
     while (this.#queue.length > 0 && !this.#destroyed) {
       const entry = this.#queue[0];
       const errno = this.#sendOne(entry);
@@ -275,7 +286,48 @@ export class UnixLink extends EventEmitter {
     }
   }
 
+  /**
+   * Reads up to READS_PER_EVENT messages. What 'data' listeners write meanwhile is held, then sent
+   * in as few sendmsg calls as the descriptors attached allow; then 'readEnd'.
+   */
   #read(): void {
+    this.#reading++;
+    try {
+      this.#readBurst();
+    } finally {
+      this.#reading--;
+    }
+    if (this.#reading > 0) return;
+    if (!this.#destroyed) {
+      this.#coalesce();
+      this.#flush();
+    }
+    this.emit('readEnd');
+  }
+
+  /** Joins queued runs of plain bytes (no descriptor attached) into one entry each. */
+  #coalesce(): void {
+    const queue = this.#queue;
+    if (queue.length < 2) return;
+    const joined: Outgoing[] = [];
+    let run: Buffer[] = [];
+    const endRun = () => {
+      if (run.length > 0) joined.push({ data: run.length === 1 ? run[0] : Buffer.concat(run), sent: 0, fd: undefined });
+      run = [];
+    };
+    for (const entry of queue) {
+      if (entry.fd === undefined) {
+        run.push(entry.sent === 0 ? entry.data : entry.data.subarray(entry.sent));
+      } else {
+        endRun();
+        joined.push(entry);
+      }
+    }
+    endRun();
+    queue.splice(0, queue.length, ...joined);
+  }
+
+  #readBurst(): void {
     for (let i = 0; i < READS_PER_EVENT && !this.#destroyed; i++) {
       this.#setMessage(DATA_SIZE, CONTROL_SIZE);
       const received = Number(recvmsg(this.fd, this.#base, MSG_DONTWAIT | MSG_CMSG_CLOEXEC));

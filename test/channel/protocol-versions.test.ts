@@ -12,6 +12,7 @@ import { monotonicMicros } from '../../src/channel/clock';
 import { encodeFrame, FrameDecoder } from '../../src/channel/frame-codec';
 import { openReceiver, type SocketReceiver } from '../../src/channel/receiver';
 import { openSender } from '../../src/channel/sender';
+import * as libc from '../../src/posix/libc';
 import { connectUnix } from '../../src/posix/unix-connect';
 import type { UnixLink } from '../../src/posix/unix-link';
 import { describeOnLinux } from '../support/platform';
@@ -129,6 +130,43 @@ describeOnLinux('protocol versions on the Linux transport', WHY, () => {
     expect(await peer.next()).toMatchObject({ type: 'nack', id: 8, code: 'ERR_HANDOFF_LATE' });
     expect(openDescriptors()).toBe(before);
     expect(adopted).not.toContain(8);
+    client.destroy();
+    accepted.destroy();
+    peer.link.destroy();
+  });
+
+  it('version 2: socket frames read together are acknowledged in one write, then each is adopted', async () => {
+    const peer = await rawSender(receiver.endpoint, 2);
+    const pairs = [await tcpPair(), await tcpPair(), await tcpPair()];
+    const sendmsg = jest.spyOn(libc, 'sendmsg');
+    const deadline = monotonicMicros() + 5_000_000;
+    // Written before the receiver's event loop runs, so it reads all three in one burst.
+    pairs.forEach(({ accepted }, i) => sendWithDescriptors(peer.link.fd, encodeFrame({ type: 'socket', id: 30 + i, kind: 'socket', deadline }), [fdOf(accepted)]));
+    for (const { accepted } of pairs) accepted.destroy();
+    expect(await Promise.all(pairs.map(({ answer }) => answer()))).toEqual(['adopted 30\n', 'adopted 31\n', 'adopted 32\n']);
+    expect([await peer.next(), await peer.next(), await peer.next()]).toEqual([30, 31, 32].map((id) => ({ type: 'ack', id })));
+    // The receiver's only writes: the three acks, in one sendmsg (the raw peer writes with its own).
+    expect(sendmsg.mock.calls.filter(([fd]) => fd !== peer.link.fd)).toHaveLength(1);
+    sendmsg.mockRestore();
+    expect(await peer.next(200)).toBeUndefined(); // no `held`
+    peer.link.destroy();
+  });
+
+  it('version 2: an abort read with the socket frame it cancels wins: not adopted, no `held`, the socket stays the sender\'s', async () => {
+    const peer = await rawSender(receiver.endpoint, 2);
+    const { client, accepted } = await tcpPair();
+    const before = openDescriptors();
+    sendWithDescriptors(peer.link.fd, encodeFrame({ type: 'socket', id: 40, kind: 'socket', deadline: monotonicMicros() + 5_000_000 }), [fdOf(accepted)]);
+    peer.link.write(encodeFrame({ type: 'abort', id: 40 }));
+    expect(await peer.next()).toEqual({ type: 'ack', id: 40 });
+    expect(await peer.next(200)).toBeUndefined();
+    expect(adopted).not.toContain(40);
+    expect(openDescriptors()).toBe(before);
+    // Still the sender's, and it works.
+    const echoed = new Promise<string>((resolve) => client.once('data', (d) => resolve(String(d))));
+    accepted.resume();
+    accepted.write('still ours\n');
+    expect(await echoed).toBe('still ours\n');
     client.destroy();
     accepted.destroy();
     peer.link.destroy();

@@ -4,6 +4,7 @@ import * as fs from 'node:fs';
 import * as net from 'node:net';
 import * as os from 'node:os';
 import * as path from 'node:path';
+import * as libc from '../../src/posix/libc';
 import { connectUnix } from '../../src/posix/unix-connect';
 import type { UnixLink } from '../../src/posix/unix-link';
 import { UnixListener } from '../../src/posix/unix-listener';
@@ -84,6 +85,61 @@ describeOnLinux('UnixLink', 'Unix sockets with SCM_RIGHTS', () => {
     expect(text).toBe('hello from the server\n');
     adopted.destroy();
     server.close();
+    a.destroy();
+    b.destroy();
+  });
+
+  it('holds what data listeners write during a burst of reads, sends it in one sendmsg, then emits readEnd', async () => {
+    const [a, b] = await pair();
+    const sendmsg = jest.spyOn(libc, 'sendmsg');
+    const events: string[] = [];
+    b.on('data', (chunk: Buffer) => {
+      events.push(`data ${chunk}`);
+      for (const reply of ['r1;', 'r2;', 'r3;']) b.write(Buffer.from(reply));
+      events.push(`held ${b.writableLength}`);
+    });
+    b.on('readEnd', () => events.push(`readEnd ${b.writableLength}`));
+    const replies = new Promise<string>((resolve) => {
+      let text = '';
+      a.on('data', (chunk: Buffer) => (text += chunk) && text.length >= 9 && resolve(text));
+    });
+    a.write(Buffer.from('ping'));
+    expect(await replies).toBe('r1;r2;r3;');
+    expect(events).toEqual(['data ping', 'held 9', 'readEnd 0']);
+    expect(sendmsg.mock.calls.filter(([fd]) => fd === b.fd)).toHaveLength(1);
+    sendmsg.mockRestore();
+    a.destroy();
+    b.destroy();
+  });
+
+  it('keeps order and descriptors when a burst\'s writes include one with a descriptor', async () => {
+    const [a, b] = await pair();
+    const before = openDescriptors();
+    const sendmsg = jest.spyOn(libc, 'sendmsg');
+    b.once('data', () => {
+      b.write(Buffer.from('x'));
+      b.writeWithDescriptor(Buffer.from('y'), 0);
+      b.write(Buffer.from('z1'));
+      b.write(Buffer.from('z2'));
+    });
+    const got = new Promise<{ text: string; descriptors: ReceivedDescriptor[] }>((resolve) => {
+      let text = '';
+      const descriptors: ReceivedDescriptor[] = [];
+      a.on('data', (chunk: Buffer, ds: ReceivedDescriptor[]) => {
+        text += chunk;
+        descriptors.push(...ds);
+        if (text.length >= 6) resolve({ text, descriptors });
+      });
+    });
+    a.write(Buffer.from('go'));
+    const { text, descriptors } = await got;
+    expect(text).toBe('xyz1z2');
+    expect(descriptors).toHaveLength(1);
+    // The bytes before the descriptor, the descriptor's own, and the two after it joined.
+    expect(sendmsg.mock.calls.filter(([fd]) => fd === b.fd)).toHaveLength(3);
+    sendmsg.mockRestore();
+    for (const d of descriptors) d.close();
+    expect(openDescriptors()).toBe(before);
     a.destroy();
     b.destroy();
   });
