@@ -11,8 +11,9 @@
  * Load, as in bench-channel.js (see its header): this process opens 2,000 connections, 32 in flight;
  * each sends `req <i>` and must get `ok <scenario> <pid> <i>` and be closed; anything else is an
  * error. Per scenario: a warm-up, then ROUNDS measured runs of 2,000, the order alternating per round
- * (direct, node_send, ours, then ours, node_send, direct, ...); after the rounds, 200 connections
- * one at a time per scenario for latency without queueing. Two defaults differ from the Wine run,
+ * (direct, node_send, ours, then ours, node_send, direct, ...); after the rounds, 400 connections
+ * one at a time per scenario for latency without queueing, in 8 blocks of 50 interleaved the same
+ * way (so that drift of the machine weighs on every scenario alike). Two defaults differ from the Wine run,
  * because a native round of 2,000 takes only 0.1-0.4 s: 6 rounds (2 under Wine), to average out more
  * of a shared machine's noise, and 2,000 warm-up connections per scenario (500 under Wine): after
  * 500 the first round still ran at about half the speed of the later ones (JIT, heap growth).
@@ -48,7 +49,7 @@ const procfs = require('./bench-channel/procfs');
 const host = require('./bench-channel/linux-host');
 const { loadConfig, passesFromEnv } = require('./bench-channel/config');
 const { runLoad } = require('./bench-channel/load');
-const { SCENARIOS, startScenarios, stopScenarios, ask, mergeStats, runErrors, runGuarded, measureRounds } = require('./bench-channel/scenarios');
+const { SCENARIOS, startScenarios, stopScenarios, ask, mergeStats, runErrors, runGuarded, measureRounds, measureUnloaded } = require('./bench-channel/scenarios');
 const { summarizeScenario, ratio } = require('./bench-channel/summary');
 const { printReport } = require('./bench-channel/linux-report');
 
@@ -119,15 +120,24 @@ async function runPass(key, cpus) {
   // Latency without queueing: one connection at a time, every scenario.
   const unloaded = {};
   if (CONFIG.unloaded > 0) {
+    const blocks = await measureUnloaded(sc, (name, processes, n) => measure(name, processes, n, 1, busyCpu), SCENARIOS, {
+      total: CONFIG.unloaded,
+      blocks: CONFIG.unloadedBlocks,
+    });
+    const blockP50 = (name, i) => latencies([blocks[name][i]]).p50;
     for (const name of SCENARIOS) {
-      const r = await measure(name, sc[name], CONFIG.unloaded, 1, busyCpu);
-      outside[name] += runErrors(r);
+      const rs = blocks[name];
+      const errors = rs.reduce((n, r) => n + runErrors(r), 0);
+      outside[name] += errors;
+      const sum = (f) => rs.reduce((n, r) => n + f(r), 0);
       unloaded[name] = {
-        per_s: round1((r.load.completed / r.load.elapsed_ms) * 1000),
-        errors: runErrors(r),
-        latency_us: latencies([r]),
-        accept_to_adopted_us: name === 'direct' ? undefined : percentiles(r.stats.worker.adoptNs || []),
-        send_to_resolve_us: name === 'ours' ? percentiles(r.stats.front.latencyNs) : undefined,
+        per_s: round1((sum((r) => r.load.completed) / sum((r) => r.load.elapsed_ms)) * 1000),
+        errors,
+        latency_us: latencies(rs),
+        accept_to_adopted_us: name === 'direct' ? undefined : percentiles(rs.flatMap((r) => r.stats.worker.adoptNs || [])),
+        send_to_resolve_us: name === 'ours' ? percentiles(rs.flatMap((r) => r.stats.front.latencyNs)) : undefined,
+        // Per interleaved block: this scenario's p50 minus direct's in the same block.
+        added_p50_per_block_us: name === 'direct' ? undefined : rs.map((_, i) => round1(blockP50(name, i) - blockP50('direct', i))),
       };
     }
   }

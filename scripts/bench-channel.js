@@ -69,7 +69,7 @@ const procfs = require('./bench-channel/procfs');
 const affinity = require('./bench-channel/affinity');
 const { loadConfig, passesFromEnv } = require('./bench-channel/config');
 const { runLoad } = require('./bench-channel/load');
-const { SCENARIOS, startScenarios, stopScenarios, ask, mergeStats, runErrors, runGuarded, measureRounds } = require('./bench-channel/scenarios');
+const { SCENARIOS, startScenarios, stopScenarios, ask, mergeStats, runErrors, runGuarded, measureRounds, measureUnloaded } = require('./bench-channel/scenarios');
 const { summarizeScenario, ratio, cpuUs } = require('./bench-channel/summary');
 
 const DIR = path.join(__dirname, 'bench-channel');
@@ -144,14 +144,18 @@ async function runPass(key, mask, busyCpu) {
   const unloaded = {};
   let unloadedStats = null;
   if (CONFIG.unloaded > 0) {
-    for (const name of ['node_send', 'ours']) {
-      const r = await measure(name, sc[name], CONFIG.unloaded, 1, busyCpu);
-      if (name === 'ours') unloadedStats = r.stats;
+    const blocks = await measureUnloaded(sc, (name, processes, n) => measure(name, processes, n, 1, busyCpu), ['node_send', 'ours'], {
+      total: CONFIG.unloaded,
+      blocks: CONFIG.unloadedBlocks,
+    });
+    unloadedStats = blocks.ours[blocks.ours.length - 1].stats;
+    for (const [name, rs] of Object.entries(blocks)) {
+      const sum = (f) => rs.reduce((n, r) => n + f(r), 0);
       unloaded[name] = {
-        per_s: round1((r.load.completed / r.load.elapsed_ms) * 1000),
-        errors: runErrors(r),
-        accept_to_adopted_us: percentiles(r.stats.worker.adoptNs || []),
-        send_to_ack_us: name === 'ours' ? percentiles(r.stats.front.latencyNs) : undefined,
+        per_s: round1((sum((r) => r.load.completed) / sum((r) => r.load.elapsed_ms)) * 1000),
+        errors: sum(runErrors),
+        accept_to_adopted_us: percentiles(rs.flatMap((r) => r.stats.worker.adoptNs || [])),
+        send_to_ack_us: name === 'ours' ? percentiles(rs.flatMap((r) => r.stats.front.latencyNs)) : undefined,
       };
     }
   }
@@ -161,7 +165,7 @@ async function runPass(key, mask, busyCpu) {
     const side = (s, n) => ({ handoffs: n, cpu_us_per_handoff: Math.round(cpuUs(s.cpu) / n), ...s.profile });
     const both = (st) => ({ sender: side(st.front, st.front.handed), receiver: side(st.worker, st.worker.adoptNs.length) });
     profile = { [`${CONFIG.inFlight} in flight (last round)`]: both(runs.ours[runs.ours.length - 1].stats) };
-    if (unloadedStats) profile['one at a time'] = both(unloadedStats);
+    if (unloadedStats) profile['one at a time (last block)'] = both(unloadedStats);
   }
   await stopScenarios(sc);
 

@@ -36,6 +36,14 @@ function passTable(key, p, r) {
     `ours front, sender.send() to resolve, p50 / p99 µs: ${pq(p.send_to_resolve_us)} with ${r.in_flight} in flight (up to ${s.ours.max_sends_pending} pending)` +
       (p.unloaded ? `, ${pq(p.unloaded.ours.send_to_resolve_us)} one at a time` : ''),
   );
+  if (p.unloaded && p.unloaded.ours.added_p50_per_block_us) {
+    const blocks = (n) => p.unloaded[n].added_p50_per_block_us.join(', ');
+    const below = p.unloaded.ours.added_p50_per_block_us.filter((v, i) => v <= p.unloaded.node_send.added_p50_per_block_us[i]).length;
+    lines.push(
+      `added p50 one at a time, per interleaved block (µs): ours ${blocks('ours')}; node_send ${blocks('node_send')}; fast ${blocks('fast')}` +
+        ` (ours not above node_send in ${below} of ${p.unloaded.ours.added_p50_per_block_us.length})`,
+    );
+  }
   return lines;
 }
 
@@ -43,7 +51,7 @@ function printReport(r) {
   const lines = [
     '',
     `socket-handoff channel bench, native: ${r.platform}, node ${r.node}, ${r.arch}, ${r.cpus} CPUs`,
-    `load: ${r.connections} connections, ${r.in_flight} in flight, each answered and closed; ${r.rounds} measured rounds per scenario in alternating order, after ${r.warmup} warm-up connections; then ${r.config.unloaded} one at a time`,
+    `load: ${r.connections} connections, ${r.in_flight} in flight, each answered and closed; ${r.rounds} measured rounds per scenario in alternating order, after ${r.warmup} warm-up connections; then ${r.config.unloaded} one at a time in ${r.config.unloadedBlocks} interleaved blocks`,
   ];
   for (const [key, p] of Object.entries(r.passes)) lines.push(...passTable(key, p, r));
   const met = (k) => (r.goals_met[k] ? 'met' : 'NOT met');

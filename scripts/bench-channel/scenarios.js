@@ -111,4 +111,21 @@ async function measureRounds(sc, measure, { rounds, connections }) {
   return runs;
 }
 
-module.exports = { SCENARIOS, startScenarios, stopScenarios, ask, mergeStats, runErrors, runGuarded, measureRounds };
+/**
+ * One connection at a time, for latency without queueing: `total` connections per scenario of
+ * `names`, in `blocks` interleaved blocks whose order alternates like the rounds, so that a machine
+ * that slows down or speeds up during the run weighs on every scenario alike (one block of 200 per
+ * scenario, one scenario after the other, let Node's added latency move by 60 µs between runs).
+ * Resolves with { name: [run, ...] }, one run per block.
+ */
+async function measureUnloaded(sc, measure, names, { total, blocks }) {
+  const runs = Object.fromEntries(names.map((n) => [n, []]));
+  const perBlock = Math.max(1, Math.ceil(total / blocks));
+  for (let block = 0; block < blocks; block++) {
+    const order = block % 2 === 0 ? names : names.slice().reverse();
+    for (const name of order) runs[name].push(await measure(name, sc[name], perBlock));
+  }
+  return runs;
+}
+
+module.exports = { SCENARIOS, startScenarios, stopScenarios, ask, mergeStats, runErrors, runGuarded, measureRounds, measureUnloaded };
