@@ -50,7 +50,7 @@
  * other node.exe processes, and the table warns about both.
  *
  * Environment (for experiments; the goals are stated for the defaults): BENCH_CHANNEL_N,
- * BENCH_CHANNEL_K, BENCH_CHANNEL_ROUNDS, BENCH_CHANNEL_WARMUP, BENCH_CHANNEL_UNLOADED change the load;
+ * BENCH_CHANNEL_K, BENCH_CHANNEL_ROUNDS, BENCH_CHANNEL_WARMUP, BENCH_CHANNEL_UNLOADED, BENCH_CHANNEL_UNLOADED_BLOCKS change the load;
  * BENCH_CHANNEL_PASSES=one_cpu,all_cpus (the default; the first is the headline) picks the passes;
  * BENCH_CHANNEL_OURS_READING=1 makes the ours front accept sockets that are already reading.
  */
