@@ -17,6 +17,7 @@ import * as net from 'node:net';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { CHANNEL_RUNTIMES, FIXTURES, runFixture } from './fixture-runner';
+import { describeOnLinux } from '../support/platform';
 
 interface Run {
   what: string;
@@ -148,7 +149,7 @@ function get(port: number): Promise<string> {
   });
 }
 
-(process.platform === 'linux' ? describe : describe.skip)('Upgrader under systemd (Linux)', () => {
+describeOnLinux('Upgrader under systemd', 'systemd socket activation and sd_notify', () => {
   it.each(['path', 'abstract'])('takes fd 3 and 4 by LISTEN_FDNAMES and tells NOTIFY_SOCKET (%s) MAINPID and READY=1, then again after an upgrade', async (kind) => {
     const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'upgrader-systemd-'));
     const notifyAddress = kind === 'path' ? path.join(dir, 'notify') : `@socket-handoff-test-notify-${process.pid}-${Date.now()}`;
@@ -224,7 +225,7 @@ function get(port: number): Promise<string> {
   });
 });
 
-(process.platform === 'linux' ? describe : describe.skip)('Upgrader name held by another user (Linux)', () => {
+describeOnLinux('Upgrader name held by another user', 'another uid is checked with SO_PEERCRED and the runtime folder', () => {
   const NOBODY = 65534;
   it('refuses to take over a name whose holder runs as another user: ERR_FOREIGN_UID', async () => {
     // Names live in per-user runtime folders, so two users meet only on an absolute path in a shared folder.

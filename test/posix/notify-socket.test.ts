@@ -1,9 +1,8 @@
 /** $NOTIFY_SOCKET addresses: a path (NUL-terminated) or an abstract '@' name (exact length). */
 import { notifySocketAddress, sendNotify } from '../../src/posix/notify-socket';
+import { describeOnLinux } from '../support/platform';
 
-const linux = process.platform === 'linux' ? describe : describe.skip;
-
-linux('notify socket', () => {
+describeOnLinux('notify socket', 'sd_notify is a Unix datagram socket', () => {
   it('builds sockaddr_un for a path and for an abstract name', () => {
     const p = notifySocketAddress('/run/systemd/notify');
     expect(p.length).toBe(2 + '/run/systemd/notify'.length + 1);

@@ -27,3 +27,7 @@ export function itOffWindows(title: string, reason: string, fn: TestFn, timeout?
 export function describeOffWindows(title: string, reason: string, fn: () => void): void;
 /** `it` neither on Linux nor on Windows (macOS, the BSDs); the title ends with `(off Linux and Windows only: <reason>)`. */
 export function itElsewhere(title: string, reason: string, fn: TestFn, timeout?: number): void;
+/** `it` on Linux and where Node is a Windows build; the title ends with `(Linux and Windows only: <reason>)`. */
+export function itOnLinuxOrWindows(title: string, reason: string, fn: TestFn, timeout?: number): void;
+/** `describe` on Linux and where Node is a Windows build; the title ends with `(Linux and Windows only: <reason>)`. */
+export function describeOnLinuxOrWindows(title: string, reason: string, fn: () => void): void;

@@ -63,6 +63,7 @@ const realWindowsOnly = restricted(ON_REAL_WINDOWS, 'real Windows');
 const windowsOnly = restricted(WINDOWS_NODE, 'Windows');
 const offWindowsOnly = restricted(!WINDOWS_NODE, 'off Windows');
 const elsewhereOnly = restricted(!ON_LINUX && !WINDOWS_NODE, 'off Linux and Windows');
+const channelPlatformsOnly = restricted(ON_LINUX || WINDOWS_NODE, 'Linux and Windows');
 
 module.exports = {
   WINDOWS_NODE,
@@ -77,4 +78,6 @@ module.exports = {
   itOffWindows: offWindowsOnly.it,
   describeOffWindows: offWindowsOnly.describe,
   itElsewhere: elsewhereOnly.it,
+  itOnLinuxOrWindows: channelPlatformsOnly.it,
+  describeOnLinuxOrWindows: channelPlatformsOnly.describe,
 };

@@ -3,6 +3,7 @@ import { EventEmitter } from 'node:events';
 import { FrameConnection } from '../../src/channel/frame-connection';
 import { encodeFrame } from '../../src/channel/frame-codec';
 import { CONTROL_FRAME_SIZE, controlNames, MessageQueue } from '../../src/upgrader/control';
+import { itOnLinuxOrWindows } from '../support/platform';
 
 /** A link that only carries what the test pushes into it. */
 function fakeLink() {
@@ -53,7 +54,7 @@ describe('control channel', () => {
     expect(link.destroyed).toBe(true);
   });
 
-  (process.platform === 'linux' || process.platform === 'win32' ? it : it.skip)('derives the name, the slot and the inbox from the name, and refuses names the transport cannot carry', () => {
+  itOnLinuxOrWindows('derives the name, the slot and the inbox from the name, and refuses names the transport cannot carry', 'the names are those of the channel transport', () => {
     const names = controlNames('shop');
     expect([names.control, names.slot, names.inbox(42)]).toEqual(['shop.upgrader', 'shop.upgrader-next', 'shop.upgrader-42']);
     expect(() => controlNames('x/y')).toThrow(expect.objectContaining({ code: 'ERR_INVALID_ARG_VALUE' }));

@@ -5,11 +5,11 @@
 import * as net from 'node:net';
 import { HandoverServer } from '../../src/handover-server';
 import { holdListener } from '../../src/upgrader/held-listener';
+import { describeOnLinuxOrWindows } from '../support/platform';
 
-const supported = process.platform === 'linux' || process.platform === 'win32' ? describe : describe.skip;
 const pause = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
-supported('held listener', () => {
+describeOnLinuxOrWindows('held listener', 'HandoverServer accepts with its own accept path on Linux and Windows only', () => {
   it('takes no connection until the deferred server starts accepting; then takes the ones that waited', async () => {
     const original = HandoverServer.listen({ port: 0 });
     const port = (original.address() as net.AddressInfo).port;

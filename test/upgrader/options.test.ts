@@ -1,5 +1,6 @@
 /** Upgrader options: defaults first, then the caller's; bad values name what is allowed. */
 import { checkKey, checkUpgradeOptions, checkUpgraderOptions } from '../../src/upgrader/options';
+import { itOnLinux } from '../support/platform';
 
 const coded = (code: string, message?: RegExp) => expect.objectContaining({ code, ...(message ? { message: expect.stringMatching(message) } : {}) });
 
@@ -17,7 +18,7 @@ describe('Upgrader options', () => {
     expect(() => checkUpgraderOptions({ name: 'shop', pidFile: '' })).toThrow(coded('ERR_INVALID_ARG_VALUE', /file path/));
   });
 
-  (process.platform === 'linux' ? it : it.skip)('start(): on Linux the name may be an absolute socket path (a shared folder)', () => {
+  itOnLinux('start(): the name may be an absolute socket path (a shared folder)', 'a channel name is a socket path on Linux', () => {
     expect(checkUpgraderOptions({ name: '/run/shop/shop' }).name).toBe('/run/shop/shop');
   });
 

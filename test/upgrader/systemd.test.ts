@@ -1,5 +1,6 @@
 /** systemd's side: LISTEN_* parsing (removed from the environment in every case) and sd_notify. */
 import { takeSystemdListeners, notifySystemd } from '../../src/upgrader/systemd';
+import { itOnLinux } from '../support/platform';
 
 const coded = (code: string) => expect.objectContaining({ code });
 
@@ -13,7 +14,7 @@ describe('systemd listeners', () => {
     expect(takeSystemdListeners({}).byName.size).toBe(0);
   });
 
-  (process.platform === 'linux' ? it : it.skip)('refuses malformed LISTEN_FDS and LISTEN_FDNAMES for this process with ERR_SYSTEMD_FDS', () => {
+  itOnLinux('refuses malformed LISTEN_FDS and LISTEN_FDNAMES for this process with ERR_SYSTEMD_FDS', 'systemd socket activation', () => {
     const pid = String(process.pid);
     expect(() => takeSystemdListeners({ LISTEN_PID: pid, LISTEN_FDS: 'two' })).toThrow(coded('ERR_SYSTEMD_FDS'));
     expect(() => takeSystemdListeners({ LISTEN_PID: pid, LISTEN_FDS: '0' })).toThrow(coded('ERR_SYSTEMD_FDS'));

@@ -8,8 +8,8 @@ import * as net from 'node:net';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { Upgrader } from '../../src/upgrader';
+import { describeOnLinuxOrWindows } from '../support/platform';
 
-const supported = process.platform === 'linux' || process.platform === 'win32' ? describe : describe.skip;
 const coded = (code: string) => expect.objectContaining({ code });
 let serial = 0;
 const uniqueName = () => `upgrader-unit-${process.pid}-${Date.now() % 100000}-${serial++}`;
@@ -28,7 +28,7 @@ function ask(port: number): Promise<string> {
 /** Serves `tag` on every connection of `server`. */
 const answer = (server: net.Server, tag: string) => server.on('connection', (s: net.Socket) => s.end(`${tag}\n`));
 
-supported('Upgrader (one process)', () => {
+describeOnLinuxOrWindows('Upgrader (one process)', 'the upgrader runs over the hand-off channel, which Linux and Windows have', () => {
   const open: Upgrader[] = [];
   const start = async (options: Parameters<typeof Upgrader.start>[0]) => {
     const u = await Upgrader.start(options);
