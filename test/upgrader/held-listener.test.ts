@@ -9,7 +9,7 @@ import { describeOnLinuxOrWindows } from '../support/platform';
 
 const pause = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
-describeOnLinuxOrWindows('held listener', 'HandoverServer accepts with its own accept path on Linux and Windows only', () => {
+describeOnLinuxOrWindows('held listener', 'HandoverServer has its own accept path there', () => {
   it('takes no connection until the deferred server starts accepting; then takes the ones that waited', async () => {
     const original = HandoverServer.listen({ port: 0 });
     const port = (original.address() as net.AddressInfo).port;
