@@ -16,15 +16,19 @@ export class FrameError extends SocketHandoffError {
   }
 }
 
+/** Strict UTF-8 (a malformed byte throws). One for every frame: decode() without `stream` keeps no state. */
+const utf8 = new TextDecoder('utf-8', { fatal: true });
+
 /** Encodes one message as a frame. */
 export function encodeFrame(message: object, maxSize = MAX_FRAME_SIZE): Buffer {
-  const body = Buffer.from(JSON.stringify(message), 'utf8');
-  if (body.length > maxSize) {
-    throw new FrameError('ERR_FRAME_TOO_LARGE', `frame of ${body.length} bytes exceeds the limit of ${maxSize} bytes`);
+  const json = JSON.stringify(message);
+  const size = Buffer.byteLength(json, 'utf8');
+  if (size > maxSize) {
+    throw new FrameError('ERR_FRAME_TOO_LARGE', `frame of ${size} bytes exceeds the limit of ${maxSize} bytes`);
   }
-  const frame = Buffer.allocUnsafe(HEADER_SIZE + body.length);
-  frame.writeUInt32BE(body.length, 0);
-  body.copy(frame, HEADER_SIZE);
+  const frame = Buffer.allocUnsafe(HEADER_SIZE + size);
+  frame.writeUInt32BE(size, 0);
+  frame.write(json, HEADER_SIZE, 'utf8');
   return frame;
 }
 
@@ -96,7 +100,7 @@ export class FrameDecoder {
 function parseBody(body: Buffer): Record<string, unknown> {
   let value: unknown;
   try {
-    value = JSON.parse(new TextDecoder('utf-8', { fatal: true }).decode(body));
+    value = JSON.parse(utf8.decode(body));
   } catch (err) {
     throw new FrameError('ERR_MALFORMED_FRAME', `frame body is not UTF-8 JSON: ${(err as Error).message}`);
   }

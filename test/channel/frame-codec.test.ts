@@ -38,6 +38,12 @@ describe('frame codec', () => {
     expect(() => decoder.push(encodeFrame({ ok: true }))).toThrow(FrameError);
   });
 
+  it('leaves no trace of a malformed body in the next connection\'s frames (one UTF-8 decoder serves every frame)', () => {
+    const truncated = Buffer.concat([Buffer.from([0, 0, 0, 3]), Buffer.from([0x22, 0xe2, 0x82])]);
+    expect(() => new FrameDecoder().push(truncated)).toThrow(expect.objectContaining({ code: 'ERR_MALFORMED_FRAME' }));
+    expect(new FrameDecoder().push(encodeFrame({ b: '✓ü' }))).toEqual([{ b: '✓ü' }]);
+  });
+
   it('refuses an oversized frame as soon as its header arrives, before buffering the body', () => {
     const decoder = new FrameDecoder(4096);
     const header = Buffer.alloc(4);
@@ -45,7 +51,11 @@ describe('frame codec', () => {
     expect(() => decoder.push(header)).toThrow(expect.objectContaining({ code: 'ERR_FRAME_TOO_LARGE' }));
   });
 
-  it('refuses to encode an oversized message', () => {
+  it('refuses to encode an oversized message, counting bytes, not characters', () => {
     expect(() => encodeFrame({ x: 'y'.repeat(MAX_FRAME_SIZE) })).toThrow(expect.objectContaining({ code: 'ERR_FRAME_TOO_LARGE' }));
+    // 8 + 3 * 60 = 188 bytes of JSON in 68 characters.
+    const wide = { x: '✓'.repeat(60) };
+    expect(encodeFrame(wide, 188).readUInt32BE(0)).toBe(188);
+    expect(() => encodeFrame(wide, 187)).toThrow(expect.objectContaining({ code: 'ERR_FRAME_TOO_LARGE' }));
   });
 });
