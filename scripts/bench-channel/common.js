@@ -91,20 +91,21 @@ function commandLoop(handler) {
 }
 
 /**
- * The command loop of a front (ours-front.js, fast-front.js): `reset` and `stats` come from the
- * front (stats() is its `front` part); `exit` closes its server and its sender, then the process.
+ * The command loop of every scenario process (direct-server.js, node-front.js, ours-front.js,
+ * fast-front.js, ours-receiver.js): `reset` runs reset(), `stats` answers what stats() gives
+ * ({ front } and/or { worker }), `exit` awaits close() (its server, sender, receiver or child),
+ * then the process ends. Each may be async.
  */
-function frontCommandLoop({ server, sender, reset, stats }) {
+function scenarioCommandLoop({ reset, stats, close }) {
   commandLoop(async (cmd) => {
     switch (cmd.cmd) {
       case 'reset':
-        reset();
+        await reset();
         return { reset: true };
       case 'stats':
-        return { stats: { front: stats() } };
+        return { stats: await stats() };
       case 'exit':
-        server.close();
-        await sender.close();
+        await close();
         reply({ closed: true });
         setImmediate(() => process.exit(0));
         return undefined;
@@ -120,4 +121,4 @@ function cpuSince(since) {
   return { user_us: d.user, system_us: d.system };
 }
 
-module.exports = { reply, errorLog, serveStats, serve, commandLoop, frontCommandLoop, cpuSince };
+module.exports = { reply, errorLog, serveStats, serve, scenarioCommandLoop, cpuSince };

@@ -2,10 +2,10 @@
 /**
  * Scenario "direct" of scripts/bench-channel.js: one process accepts on 127.0.0.1 and answers
  * every connection itself. No hand-off: the baseline of what Wine's networking allows.
- * stdout: {"ready":true,"port":...,"pid":...}; then answers the commands of common.commandLoop.
+ * stdout: {"ready":true,"port":...,"pid":...}; then answers the commands of common.scenarioCommandLoop.
  */
 const net = require('node:net');
-const { reply, serveStats, serve, commandLoop } = require('./common');
+const { reply, serveStats, serve, scenarioCommandLoop } = require('./common');
 
 const stats = serveStats();
 let cpuStart = process.cpuUsage();
@@ -14,21 +14,12 @@ server.on('error', (err) => stats.errors.add('server error', err));
 
 server.listen(0, '127.0.0.1', () => {
   reply({ ready: true, port: server.address().port, pid: process.pid, servingPid: process.pid });
-  commandLoop(async (cmd) => {
-    switch (cmd.cmd) {
-      case 'reset':
-        stats.reset();
-        cpuStart = process.cpuUsage();
-        return { reset: true };
-      case 'stats':
-        return { stats: { worker: { served: stats.served, errors: stats.errors, adoptNs: [], cpu: process.cpuUsage(cpuStart) } } };
-      case 'exit':
-        server.close();
-        reply({ closed: true });
-        setImmediate(() => process.exit(0));
-        return undefined;
-      default:
-        throw new Error(`unknown command ${cmd.cmd}`);
-    }
+  scenarioCommandLoop({
+    reset() {
+      stats.reset();
+      cpuStart = process.cpuUsage();
+    },
+    stats: () => ({ worker: { served: stats.served, errors: stats.errors, adoptNs: [], cpu: process.cpuUsage(cpuStart) } }),
+    close: () => server.close(),
   });
 });

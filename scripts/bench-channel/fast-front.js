@@ -6,10 +6,10 @@
  * that as an error (it would be answered by nobody).
  *
  *   node fast-front.js CHANNEL_NAME
- * stdout: {"ready":true,"port":...,"pid":...,"servingPid":<receiver pid>}; then common.frontCommandLoop.
+ * stdout: {"ready":true,"port":...,"pid":...,"servingPid":<receiver pid>}; then common.scenarioCommandLoop.
  */
 const path = require('node:path');
-const { reply, errorLog, frontCommandLoop } = require('./common');
+const { reply, errorLog, scenarioCommandLoop } = require('./common');
 
 const DIST = path.join(__dirname, '..', '..', 'dist');
 const pkg = require(DIST);
@@ -28,14 +28,16 @@ async function main() {
   server.on('error', (err) => errors.add('server error', err));
   await new Promise((resolve) => server.once('listening', resolve));
   reply({ ready: true, port: server.address().port, pid: process.pid, servingPid: sender.receiverPid });
-  frontCommandLoop({
-    server,
-    sender,
+  scenarioCommandLoop({
     reset() {
       errors.reset();
       cpuStart = process.cpuUsage();
     },
-    stats: () => ({ errors, cpu: process.cpuUsage(cpuStart) }),
+    stats: () => ({ front: { errors, cpu: process.cpuUsage(cpuStart) } }),
+    close: () => {
+      server.close();
+      return sender.close();
+    },
   });
 }
 

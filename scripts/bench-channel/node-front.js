@@ -3,12 +3,12 @@
  * Scenario "node_send" of scripts/bench-channel.js: this process accepts on 127.0.0.1 and hands
  * every connection to a forked child with Node's own child_process.send(message, socket) (default
  * serialization; Node sends one handle at a time and closes its copy when the child acknowledges).
- * stdout: {"ready":true,"port":...,"pid":...,"servingPid":<child pid>}; then common.commandLoop.
+ * stdout: {"ready":true,"port":...,"pid":...,"servingPid":<child pid>}; then common.scenarioCommandLoop.
  */
 const net = require('node:net');
 const path = require('node:path');
 const { fork } = require('node:child_process');
-const { reply, errorLog, commandLoop } = require('./common');
+const { reply, errorLog, scenarioCommandLoop } = require('./common');
 
 const child = fork(path.join(__dirname, 'node-child.js'), [], { stdio: ['ignore', 'ignore', 'inherit', 'ipc'], windowsHide: true });
 const errors = errorLog();
@@ -66,31 +66,25 @@ const ready = new Promise((resolve) => {
 ready.then((childReady) => {
   server.listen(0, '127.0.0.1', () => {
     reply({ ready: true, port: server.address().port, pid: process.pid, servingPid: childReady.pid });
-    commandLoop(async (cmd) => {
-      switch (cmd.cmd) {
-        case 'reset':
-          handed = 0;
-          callbackNs = [];
-          errors.reset();
-          cpuStart = process.cpuUsage();
-          await ask({ cmd: 'reset' }, (m) => m.reset);
-          return { reset: true };
-        case 'stats': {
-          const cpu = process.cpuUsage(cpuStart);
-          const worker = (await ask({ cmd: 'stats' }, (m) => m.stats)).stats;
-          return { stats: { front: { handed, errors, callbackNs, cpu }, worker } };
-        }
-        case 'exit':
-          server.close();
-          child.removeAllListeners('exit');
-          child.send({ cmd: 'exit' });
-          await new Promise((resolve) => child.once('exit', resolve));
-          reply({ closed: true });
-          setImmediate(() => process.exit(0));
-          return undefined;
-        default:
-          throw new Error(`unknown command ${cmd.cmd}`);
-      }
+    scenarioCommandLoop({
+      async reset() {
+        handed = 0;
+        callbackNs = [];
+        errors.reset();
+        cpuStart = process.cpuUsage();
+        await ask({ cmd: 'reset' }, (m) => m.reset);
+      },
+      async stats() {
+        const cpu = process.cpuUsage(cpuStart);
+        const worker = (await ask({ cmd: 'stats' }, (m) => m.stats)).stats;
+        return { front: { handed, errors, callbackNs, cpu }, worker };
+      },
+      async close() {
+        server.close();
+        child.removeAllListeners('exit');
+        child.send({ cmd: 'exit' });
+        await new Promise((resolve) => child.once('exit', resolve));
+      },
     });
   });
 });

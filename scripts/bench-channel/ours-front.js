@@ -5,11 +5,11 @@
  * by one: every accepted connection is sent at once, so many are in flight on the channel.
  *
  *   node ours-front.js CHANNEL_NAME [--profile]
- * stdout: {"ready":true,"port":...,"pid":...,"servingPid":<receiver pid>}; then common.frontCommandLoop.
+ * stdout: {"ready":true,"port":...,"pid":...,"servingPid":<receiver pid>}; then common.scenarioCommandLoop.
  */
 const net = require('node:net');
 const path = require('node:path');
-const { reply, errorLog, frontCommandLoop } = require('./common');
+const { reply, errorLog, scenarioCommandLoop } = require('./common');
 
 const DIST = path.join(__dirname, '..', '..', 'dist');
 const name = process.argv[2];
@@ -52,9 +52,7 @@ async function main() {
   await new Promise((resolve) => server.listen(0, '127.0.0.1', resolve));
 
   reply({ ready: true, port: server.address().port, pid: process.pid, servingPid: sender.receiverPid });
-  frontCommandLoop({
-    server,
-    sender,
+  scenarioCommandLoop({
     reset() {
       handed = 0;
       latencyNs = [];
@@ -63,7 +61,13 @@ async function main() {
       if (profile) profile.reset();
       cpuStart = process.cpuUsage();
     },
-    stats: () => ({ handed, errors, latencyNs, maxPending, cpu: process.cpuUsage(cpuStart), profile: profile ? profile.summary(handed) : undefined }),
+    stats: () => ({
+      front: { handed, errors, latencyNs, maxPending, cpu: process.cpuUsage(cpuStart), profile: profile ? profile.summary(handed) : undefined },
+    }),
+    close: () => {
+      server.close();
+      return sender.close();
+    },
   });
 }
 

@@ -5,10 +5,10 @@
  * and answers it.
  *
  *   node ours-receiver.js CHANNEL_NAME [--profile] [--as=fast]   (--as: the scenario name in its answers)
- * stdout: {"ready":true,"pid":...}; then common.commandLoop (reset / stats / exit).
+ * stdout: {"ready":true,"pid":...}; then common.scenarioCommandLoop (reset / stats / exit).
  */
 const path = require('node:path');
-const { reply, serveStats, serve, commandLoop } = require('./common');
+const { reply, serveStats, serve, scenarioCommandLoop } = require('./common');
 
 const DIST = path.join(__dirname, '..', '..', 'dist');
 const name = process.argv[2];
@@ -31,33 +31,22 @@ pkg.openReceiver(name, onSocket).then(
     receiver.on('clientError', (err) => stats.errors.add('receiver clientError', err));
     receiver.on('error', (err) => stats.errors.add('receiver error', err));
     reply({ ready: true, pid: process.pid });
-    commandLoop(async (cmd) => {
-      switch (cmd.cmd) {
-        case 'reset':
-          stats.reset();
-          if (profile) profile.reset();
-          cpuStart = process.cpuUsage();
-          return { reset: true };
-        case 'stats':
-          return {
-            stats: {
-              worker: {
-                served: stats.served,
-                errors: stats.errors,
-                adoptNs: stats.adoptNs,
-                cpu: process.cpuUsage(cpuStart),
-                profile: profile ? profile.summary(stats.adoptNs.length) : undefined,
-              },
-            },
-          };
-        case 'exit':
-          await receiver.close();
-          reply({ closed: true });
-          setImmediate(() => process.exit(0));
-          return undefined;
-        default:
-          throw new Error(`unknown command ${cmd.cmd}`);
-      }
+    scenarioCommandLoop({
+      reset() {
+        stats.reset();
+        if (profile) profile.reset();
+        cpuStart = process.cpuUsage();
+      },
+      stats: () => ({
+        worker: {
+          served: stats.served,
+          errors: stats.errors,
+          adoptNs: stats.adoptNs,
+          cpu: process.cpuUsage(cpuStart),
+          profile: profile ? profile.summary(stats.adoptNs.length) : undefined,
+        },
+      }),
+      close: () => receiver.close(),
     });
   },
   (err) => {
