@@ -714,11 +714,28 @@ function receive(string $name, callable $onSocket, array $options = []): void
 // ------------------------------------------------------------------------------------------------
 
 /**
- * What both senders (Unix socket, named pipe) share: the handshake, the wait for an answer,
- * fail() and close(). The transport provides nextMessage(), $closed and $conn.
+ * What both senders (Unix socket, named pipe) share: their state and options, the handshake, the
+ * wait for an answer, fail() and close(). The transport provides nextMessage() and $conn.
  */
 trait SendsSockets
 {
+    public readonly string $path;
+    public readonly int $receiverPid;
+    private int $nextId = 1;
+    private ?HandoffError $closed = null;
+    /** @var list<array> */
+    private array $frames = [];
+    private float $ackTimeout;
+    private int $maxFrameSize;
+
+    /** The channel's path, and the options both senders read: ack_timeout (s, default 10), max_frame_size. */
+    private function takeOptions(string $path, array $options): void
+    {
+        $this->path = $path;
+        $this->ackTimeout = (float)($options['ack_timeout'] ?? 10.0);
+        $this->maxFrameSize = $options['max_frame_size'] ?? MAX_FRAME_SIZE;
+    }
+
     private function fail(HandoffError $e): HandoffError
     {
         if ($this->closed === null) {
@@ -809,22 +826,12 @@ final class UnixSender
 {
     use SendsSockets;
 
-    public readonly string $path;
-    public readonly int $receiverPid;
     private Connection $conn;
-    private int $nextId = 1;
-    private ?HandoffError $closed = null;
-    /** @var list<array> */
-    private array $frames = [];
-    private float $ackTimeout;
-    private int $maxFrameSize;
 
     /** Options: secret, connect_timeout (s), ack_timeout (s), max_frame_size. */
     public function __construct(string $name, array $options = [])
     {
-        $this->path = channel_path($name);
-        $this->ackTimeout = (float)($options['ack_timeout'] ?? 10.0);
-        $this->maxFrameSize = $options['max_frame_size'] ?? MAX_FRAME_SIZE;
+        $this->takeOptions(channel_path($name), $options);
         $connectTimeout = (float)($options['connect_timeout'] ?? 5.0);
         if (!str_starts_with($name, '/')) check_private_directory(dirname($this->path), 'ERR_CHANNEL_UNAVAILABLE');
         $socket = socket_create(AF_UNIX, SOCK_STREAM, 0);
@@ -1339,22 +1346,12 @@ final class PipeSender
 {
     use SendsSockets;
 
-    public readonly string $path;
-    public readonly int $receiverPid;
     private Pipe $conn;
-    private int $nextId = 1;
-    private ?HandoffError $closed = null;
-    /** @var list<array> */
-    private array $frames = [];
-    private float $ackTimeout;
-    private int $maxFrameSize;
 
     /** Options: secret, connect_timeout (s), ack_timeout (s), max_frame_size. */
     public function __construct(string $name, array $options = [])
     {
-        $this->path = pipe_path($name);
-        $this->ackTimeout = (float)($options['ack_timeout'] ?? 10.0);
-        $this->maxFrameSize = $options['max_frame_size'] ?? MAX_FRAME_SIZE;
+        $this->takeOptions(pipe_path($name), $options);
         $deadline = microtime(true) + (float)($options['connect_timeout'] ?? 5.0);
         $k = kernel32();
         $path = wide($this->path);
