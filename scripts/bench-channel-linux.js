@@ -49,7 +49,7 @@ const procfs = require('./bench-channel/procfs');
 const host = require('./bench-channel/linux-host');
 const { loadConfig, passesFromEnv } = require('./bench-channel/config');
 const { runLoad } = require('./bench-channel/load');
-const { SCENARIOS, startScenarios, stopScenarios, ask, mergeStats, runErrors, runGuarded, measureRounds, measureUnloaded } = require('./bench-channel/scenarios');
+const { SCENARIOS, startScenarios, stopScenarios, ask, mergeStats, runErrors, runGuarded, measureRounds, measureUnloaded, mergeBlocks } = require('./bench-channel/scenarios');
 const { summarizeScenario, ratio } = require('./bench-channel/summary');
 const { printReport } = require('./bench-channel/linux-report');
 
@@ -127,15 +127,14 @@ async function runPass(key, cpus) {
     const blockP50 = (name, i) => latencies([blocks[name][i]]).p50;
     for (const name of SCENARIOS) {
       const rs = blocks[name];
-      const errors = rs.reduce((n, r) => n + runErrors(r), 0);
-      outside[name] += errors;
-      const sum = (f) => rs.reduce((n, r) => n + f(r), 0);
+      const m = mergeBlocks(rs);
+      outside[name] += m.errors;
       unloaded[name] = {
-        per_s: round1((sum((r) => r.load.completed) / sum((r) => r.load.elapsed_ms)) * 1000),
-        errors,
+        per_s: m.per_s,
+        errors: m.errors,
         latency_us: latencies(rs),
-        accept_to_adopted_us: name === 'direct' ? undefined : percentiles(rs.flatMap((r) => r.stats.worker.adoptNs || [])),
-        send_to_resolve_us: name === 'ours' ? percentiles(rs.flatMap((r) => r.stats.front.latencyNs)) : undefined,
+        accept_to_adopted_us: name === 'direct' ? undefined : percentiles(m.adoptNs),
+        send_to_resolve_us: name === 'ours' ? percentiles(m.frontLatencyNs) : undefined,
         // Per interleaved block: this scenario's p50 minus direct's in the same block.
         added_p50_per_block_us: name === 'direct' ? undefined : rs.map((_, i) => round1(blockP50(name, i) - blockP50('direct', i))),
       };

@@ -69,7 +69,7 @@ const procfs = require('./bench-channel/procfs');
 const affinity = require('./bench-channel/affinity');
 const { loadConfig, passesFromEnv } = require('./bench-channel/config');
 const { runLoad } = require('./bench-channel/load');
-const { SCENARIOS, startScenarios, stopScenarios, ask, mergeStats, runErrors, runGuarded, measureRounds, measureUnloaded } = require('./bench-channel/scenarios');
+const { SCENARIOS, startScenarios, stopScenarios, ask, mergeStats, runErrors, runGuarded, measureRounds, measureUnloaded, mergeBlocks } = require('./bench-channel/scenarios');
 const { summarizeScenario, ratio, cpuUs } = require('./bench-channel/summary');
 
 const DIR = path.join(__dirname, 'bench-channel');
@@ -150,12 +150,12 @@ async function runPass(key, mask, busyCpu) {
     });
     unloadedStats = blocks.ours[blocks.ours.length - 1].stats;
     for (const [name, rs] of Object.entries(blocks)) {
-      const sum = (f) => rs.reduce((n, r) => n + f(r), 0);
+      const m = mergeBlocks(rs);
       unloaded[name] = {
-        per_s: round1((sum((r) => r.load.completed) / sum((r) => r.load.elapsed_ms)) * 1000),
-        errors: sum(runErrors),
-        accept_to_adopted_us: percentiles(rs.flatMap((r) => r.stats.worker.adoptNs || [])),
-        send_to_ack_us: name === 'ours' ? percentiles(rs.flatMap((r) => r.stats.front.latencyNs)) : undefined,
+        per_s: m.per_s,
+        errors: m.errors,
+        accept_to_adopted_us: percentiles(m.adoptNs),
+        send_to_ack_us: name === 'ours' ? percentiles(m.frontLatencyNs) : undefined,
       };
     }
   }

@@ -4,6 +4,8 @@
  * node_send, ours; see scripts/bench-channel.js). Used by the Wine run and the native Linux run
  * alike: the scenario scripts are plain Node and run on both.
  */
+const { round1 } = require('../bench/stats');
+
 /** ours: the natural path (a net.Server front calling sender.send()); fast: HandoverServer.listen({ sendTo }). */
 const SCENARIOS = ['direct', 'node_send', 'ours', 'fast'];
 
@@ -128,4 +130,18 @@ async function measureUnloaded(sc, measure, names, { total, blocks }) {
   return runs;
 }
 
-module.exports = { SCENARIOS, startScenarios, stopScenarios, ask, mergeStats, runErrors, runGuarded, measureRounds, measureUnloaded };
+/**
+ * What a scenario's one-at-a-time blocks (measureUnloaded) add up to: connections per second over
+ * all of them, their errors, and every front and serving-process sample (ns) in one list each.
+ */
+function mergeBlocks(rs) {
+  const sum = (f) => rs.reduce((n, r) => n + f(r), 0);
+  return {
+    per_s: round1((sum((r) => r.load.completed) / sum((r) => r.load.elapsed_ms)) * 1000),
+    errors: sum(runErrors),
+    adoptNs: rs.flatMap((r) => r.stats.worker.adoptNs || []),
+    frontLatencyNs: rs.flatMap((r) => (r.stats.front && r.stats.front.latencyNs) || []),
+  };
+}
+
+module.exports = { SCENARIOS, startScenarios, stopScenarios, ask, mergeStats, runErrors, runGuarded, measureRounds, measureUnloaded, mergeBlocks };
