@@ -128,8 +128,11 @@ export interface PlatformTransport {
   attach(target: net.Socket | net.Server, peerPid: number, form?: SocketForm): { fields: Record<string, unknown>; descriptor?: number; release: () => void; settle?: () => void };
   /** As attach(), for a raw socket this package accepted itself (HandoverServer's `sendTo`): nothing to hold or undo. */
   attachRaw(socket: bigint, peerPid: number, form?: SocketForm): { fields: Record<string, unknown>; descriptor?: number; settle?: () => void };
-  /** Takes the socket a `socket` frame (and what came with it) carries: this process owns it now. */
-  detach(message: { id: number; token?: unknown; mapping?: unknown }, descriptors: ReceivedDescriptor[]): SocketHandleInfo;
+  /**
+   * Takes the socket a `socket` frame (and what came with it) carries: this process owns it now.
+   * The frame has passed the channel's checks (messages.ts): `token` and `mapping` are strings if present.
+   */
+  detach(message: { id: number; token?: string; mapping?: string }, descriptors: ReceivedDescriptor[]): SocketHandleInfo;
 }
 
 /** PHP's named file mappings (Windows). */

@@ -41,23 +41,16 @@ export function socketFields(socket: bigint, peerPid: number, form: SocketForm |
 }
 
 /**
- * Imports the socket a `socket` frame carries, by token or by mapping (exactly one of them).
- * @throws SocketHandoffError `ERR_MALFORMED_FRAME` (both or neither, or not a string), `ERR_INVALID_TOKEN`,
+ * Imports the socket a `socket` frame carries, by token or by mapping (exactly one of them; their
+ * types were checked with the frame, messages.ts).
+ * @throws SocketHandoffError `ERR_MALFORMED_FRAME` (both or neither), `ERR_INVALID_TOKEN`,
  *   `ERR_INVALID_MAPPING`; WinsockError `WSAE…` when Windows refuses a well-formed struct.
  */
-export function socketFromFrame(message: { token?: unknown; mapping?: unknown }): SocketHandleInfo {
+export function socketFromFrame(message: { token?: string; mapping?: string }): SocketHandleInfo {
   const { token, mapping } = message;
-  if ((token === undefined) === (mapping === undefined)) {
-    throw new SocketHandoffError(
-      'ERR_MALFORMED_FRAME',
-      token === undefined ? 'a socket frame needs a token or a mapping' : 'a socket frame carries a token or a mapping, not both',
-    );
-  }
-  if (mapping !== undefined) {
-    if (typeof mapping !== 'string') throw new SocketHandoffError('ERR_MALFORMED_FRAME', 'socket.mapping must be a string');
-    return importFromMapping(mapping);
-  }
-  if (typeof token !== 'string') throw new SocketHandoffError('ERR_MALFORMED_FRAME', 'socket.token must be a string');
+  if (token !== undefined && mapping !== undefined) throw new SocketHandoffError('ERR_MALFORMED_FRAME', 'a socket frame carries a token or a mapping, not both');
+  if (mapping !== undefined) return importFromMapping(mapping);
+  if (token === undefined) throw new SocketHandoffError('ERR_MALFORMED_FRAME', 'a socket frame needs a token or a mapping');
   const bytes = tokenToBytes(token);
   // Structural checks first: "ChainLen 9 out of range" says more than the provider's WSAESOCKTNOSUPPORT.
   protocolInfoFromBytes(bytes);
