@@ -326,6 +326,12 @@ final class Connection
         return $this->write(encode($message, $maxSize));
     }
 
+    /** Half close: the peer reads what was written, then EOF. */
+    public function endWrites(): void
+    {
+        @socket_shutdown($this->socket, 1);
+    }
+
     public function close(): void
     {
         close_all(array_column($this->pending, 0));
@@ -355,8 +361,8 @@ final class Peer
 
 /**
  * What both receivers (Unix socket, named pipe) do with a sender's frames once they are decoded:
- * the options, the hello, commit and abort, the checks of a `socket` frame and its acknowledgement.
- * The transport's own part of a hand-off is take(); say() writes a frame.
+ * the options, the hello, commit and abort, the checks of a `socket` frame and its acknowledgement,
+ * say() (write a frame) and refuse(). The transport's own part of a hand-off is take().
  */
 trait ServesSenders
 {
@@ -411,6 +417,27 @@ trait ServesSenders
         [$socket, $info['listening']] = $taken;
         $peer->held[$id] = [$socket, $info];
         $this->say($peer, ['type' => 'ack', 'id' => $id]);
+    }
+
+    /** Writes a frame; a sender gone, or not reading for write_timeout, is dropped now (what it held is released). */
+    private function say(Peer $peer, array $message): void
+    {
+        if ($peer->conn->send($message, $this->maxFrameSize)) return;
+        $this->releaseAll($peer);
+        $peer->deadline = null;
+        $peer->closingUntil = microtime(true);
+    }
+
+    /** Answers `error`, releases what the sender left here, and closes after at most 1 s. */
+    private function refuse(Peer $peer, HandoffError $e): void
+    {
+        if ($peer->closingUntil !== null) return;
+        $this->say($peer, ['type' => 'error', 'code' => $e->errorCode, 'message' => $e->text()]);
+        $this->releaseAll($peer);
+        $peer->conn->endWrites();
+        $peer->deadline = null;
+        $peer->closingUntil = microtime(true) + 1.0;
+        ($this->onError)($e, $peer->senderPid ?? $peer->pid);
     }
 
     private function releaseAll(Peer $peer): void
@@ -614,26 +641,6 @@ final class UnixReceiver
         }
         $peer->deadline = microtime(true) + $this->handshakeTimeout;
         $this->say($peer, ['type' => 'hello', 'role' => 'receiver', 'versions' => [PROTOCOL_VERSION], 'pid' => getmypid(), 'nonce' => $peer->nonce, 'secret' => $this->secret !== null]);
-    }
-
-    /** Writes a frame; a sender gone, or not reading for write_timeout, is dropped now (what it held is released). */
-    private function say(Peer $peer, array $message): void
-    {
-        if ($peer->conn->send($message, $this->maxFrameSize)) return;
-        $this->releaseAll($peer);
-        $peer->deadline = null;
-        $peer->closingUntil = microtime(true);
-    }
-
-    private function refuse(Peer $peer, HandoffError $e): void
-    {
-        if ($peer->closingUntil !== null) return;
-        $this->say($peer, ['type' => 'error', 'code' => $e->errorCode, 'message' => $e->text()]);
-        $this->releaseAll($peer);
-        @socket_shutdown($peer->conn->socket, 1);
-        $peer->deadline = null;
-        $peer->closingUntil = microtime(true) + 1.0;
-        ($this->onError)($e, $peer->senderPid ?? $peer->pid);
     }
 
     private function drop(Peer $peer): void
@@ -1077,7 +1084,8 @@ final class Pipe
     private string $buffer = '';
     private \FFI\CData $chunk;
 
-    public function __construct(public readonly \FFI\CData $handle, private readonly int $maxSize)
+    /** `writeTimeout`: how long a write may wait while the other end takes nothing (a receiver's write_timeout); null: no limit. */
+    public function __construct(public readonly \FFI\CData $handle, private readonly int $maxSize, private readonly ?float $writeTimeout = null)
     {
         $this->chunk = kernel32()->new('char[' . READ_SIZE . ']');
     }
@@ -1103,12 +1111,12 @@ final class Pipe
         return decode_frames($this->buffer, $this->maxSize);
     }
 
-    /** Writes all of `data`; false if the other end is gone, or took nothing for `timeout` seconds (PIPE_NOWAIT ends only). */
-    public function write(string $data, ?float $timeout = null): bool
+    /** Writes all of `data`; false if the other end is gone, or took nothing for writeTimeout seconds (PIPE_NOWAIT ends only). */
+    public function write(string $data): bool
     {
         $k = kernel32();
         $written = kernel32()->new('uint32_t');
-        $until = $timeout === null ? null : microtime(true) + $timeout;
+        $until = $this->writeTimeout === null ? null : microtime(true) + $this->writeTimeout;
         while ($data !== '') {
             if (!$k->WriteFile($this->handle, $data, strlen($data), \FFI::addr($written), null)) return false;
             $data = substr($data, $written->cdata);
@@ -1120,9 +1128,14 @@ final class Pipe
         return true;
     }
 
-    public function send(array $message, int $maxSize = MAX_FRAME_SIZE, ?float $timeout = null): bool
+    public function send(array $message, int $maxSize = MAX_FRAME_SIZE): bool
     {
-        return $this->write(encode($message, $maxSize), $timeout);
+        return $this->write(encode($message, $maxSize));
+    }
+
+    /** A pipe has no half close: the sender reads the error, then the pipe closes (refuse() gives it 1 s). */
+    public function endWrites(): void
+    {
     }
 
     public function close(): void
@@ -1225,32 +1238,12 @@ final class PipeReceiver
             ($this->onError)(new HandoffError('ERR_CHANNEL_FAILED', 'GetNamedPipeClientProcessId failed (' . $k->GetLastError() . ')'), null);
             return true;
         }
-        $peer = new Peer(new Pipe($handle, $this->maxFrameSize), $pid->cdata, null);
+        $peer = new Peer(new Pipe($handle, $this->maxFrameSize, $this->writeTimeout), $pid->cdata, null);
         $this->peers[spl_object_id($peer)] = $peer;
         $peer->deadline = microtime(true) + $this->handshakeTimeout;
         $this->say($peer, ['type' => 'hello', 'role' => 'receiver', 'versions' => [PROTOCOL_VERSION], 'pid' => getmypid(),
             'nonce' => $peer->nonce, 'secret' => $this->secret !== null, 'socketForm' => 'mapping']);
         return true;
-    }
-
-    /** Writes a frame; a sender gone, or not reading for write_timeout, is dropped now (what it held is released). */
-    private function say(Peer $peer, array $message): void
-    {
-        if ($peer->conn->send($message, $this->maxFrameSize, $this->writeTimeout)) return;
-        $this->releaseAll($peer);
-        $peer->deadline = null;
-        $peer->closingUntil = microtime(true);
-    }
-
-    private function refuse(Peer $peer, HandoffError $e): void
-    {
-        if ($peer->closingUntil !== null) return;
-        $this->say($peer, ['type' => 'error', 'code' => $e->errorCode, 'message' => $e->text()]);
-        $this->releaseAll($peer);
-        $peer->deadline = null;
-        // A pipe has no half close: the sender reads the error, then the pipe closes after 1 s.
-        $peer->closingUntil = microtime(true) + 1.0;
-        ($this->onError)($e, $peer->senderPid ?? $peer->pid);
     }
 
     private function drop(int $key, Peer $peer): void
