@@ -8,8 +8,9 @@
  * `process.binding` warns only under --pending-deprecation; test/cross-process runs this module on
  * every Node line we support (20 and 22, plus 24 on real Windows in CI).
  */
-import type * as net from 'node:net';
+import * as net from 'node:net';
 import { nodeEndpointKey, socketKey, type NodeEndpoint } from './endpoint-key';
+import { SocketHandoffError } from './errors';
 
 /** The parts of Node's TCPWrap we use. */
 export interface TcpWrap {
@@ -49,6 +50,21 @@ export function wrapTcpSocket(rawSocket: number, kind: 'server' | 'socket'): Tcp
     return err;
   }
   return wrap;
+}
+
+/**
+ * A connected raw socket as a working net.Socket, through Node's TCP handle (`handle` is a
+ * constructor option of lib/net.js that @types/node leaves out). Unlike the public `fd` option it
+ * asks the OS nothing about the socket: the caller knows it is a connected TCP socket.
+ * @throws SocketHandoffError `ERR_BINDING_UNAVAILABLE` when libuv refuses it; the socket is then
+ * still the caller's, open.
+ */
+export function netSocketFromRaw(rawSocket: number, allowHalfOpen: boolean): net.Socket {
+  const wrap = wrapTcpSocket(rawSocket, 'socket');
+  if (typeof wrap === 'number') {
+    throw new SocketHandoffError('ERR_BINDING_UNAVAILABLE', `Node could not adopt socket ${rawSocket} (libuv error ${wrap}); it is still open: close() it`);
+  }
+  return new net.Socket({ handle: wrap, readable: true, writable: true, allowHalfOpen } as net.SocketConstructorOpts);
 }
 
 /** The libuv handle of a Node socket or server, if it has one and it is TCP. */

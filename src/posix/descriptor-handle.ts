@@ -1,10 +1,11 @@
 /**
  * A received descriptor: what kind of socket it is (read from the kernel), and how Node adopts it,
- * through the public `fd` options of net.Socket and server.listen().
+ * through Node's TCP handle for a connection and the public `fd` option of server.listen() for a listener.
  */
-import koffi from 'koffi';
 import * as net from 'node:net';
 import { SocketHandoffError } from '../errors';
+import { readIntOption } from '../int-option';
+import { netSocketFromRaw } from '../node-internals';
 import type { SocketHandleInfo } from '../platform-api';
 import { AF_INET, AF_INET6, F_DUPFD_CLOEXEC, F_GETFL, F_SETFD, F_SETFL, FD_CLOEXEC, O_NONBLOCK, SO_ACCEPTCONN, SO_DOMAIN, SO_PROTOCOL, SO_TYPE, SOL_SOCKET } from './constants';
 import { close, fcntl, getsockoptAt } from './libc';
@@ -15,9 +16,12 @@ export function closeDescriptor(handle: bigint): void {
   if (close(Number(handle)) !== 0) throw posixError('close', lastErrno());
 }
 
-/** A connected TCP descriptor as a working net.Socket (Node's public `fd` option). */
+/**
+ * A connected TCP descriptor (descriptorInfo() said so) as a working net.Socket. Through Node's
+ * handle, not the public `fd` option, which would ask the kernel again what the descriptor is.
+ */
 export function adoptSocketDescriptor(handle: bigint, allowHalfOpen: boolean): net.Socket {
-  return new net.Socket({ fd: Number(handle), readable: true, writable: true, allowHalfOpen });
+  return netSocketFromRaw(Number(handle), allowHalfOpen);
 }
 
 /** A listening TCP descriptor as an already listening net.Server (libuv accepts on it). */
@@ -25,24 +29,11 @@ export function adoptServerDescriptor(handle: bigint): net.Server {
   return net.createServer().listen({ fd: Number(handle) });
 }
 
-/** Native memory for intOption, allocated once: an int value at 0 and its socklen_t length at 4. */
-let optionBlock: { view: Buffer; value: number; length: number } | undefined;
-
-function block(): { view: Buffer; value: number; length: number } {
-  if (optionBlock === undefined) {
-    const memory = koffi.alloc('uint8_t', 8);
-    const address = Number(koffi.address(memory));
-    optionBlock = { view: Buffer.from(koffi.view(memory, 8)), value: address, length: address + 4 };
-  }
-  return optionBlock;
-}
-
-/** An int SOL_SOCKET option. Runs once per option per received descriptor, so it reuses one native block. */
+/** An int SOL_SOCKET option of a received descriptor. */
 function intOption(fd: number, name: number, what: string): number {
-  const b = block();
-  b.view.writeUInt32LE(4, 4);
-  if (getsockoptAt(fd, SOL_SOCKET, name, b.value, b.length) !== 0) throw posixError('getsockopt', lastErrno(), what);
-  return b.view.readInt32LE(0);
+  const value = readIntOption((at, length) => getsockoptAt(fd, SOL_SOCKET, name, at, length));
+  if (value === undefined) throw posixError('getsockopt', lastErrno(), what);
+  return value;
 }
 
 /**

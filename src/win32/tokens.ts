@@ -5,7 +5,8 @@
  */
 import * as net from 'node:net';
 import { SocketHandoffError, type WinsockError } from '../errors';
-import { wrapTcpSocket } from '../node-internals';
+import { readIntOption } from '../int-option';
+import { netSocketFromRaw, wrapTcpSocket } from '../node-internals';
 import type { SocketHandleInfo } from '../platform-api';
 import { PROTOCOL_INFO_LAYOUT, PROTOCOL_INFO_SIZE } from '../protocol-info';
 import {
@@ -42,10 +43,9 @@ export function setBlocking(socket: bigint, blocking: boolean): void {
 }
 
 function intOption(socket: bigint, optname: number): number {
-  const value = Buffer.alloc(4);
-  const len = [value.length];
-  if (getsockopt(socket, SOL_SOCKET, optname, value, len) !== 0) throw winsockError('getsockopt', WSAGetLastError());
-  return value.readInt32LE(0);
+  const value = readIntOption((at, length) => getsockopt(socket, SOL_SOCKET, optname, at, length));
+  if (value === undefined) throw winsockError('getsockopt', WSAGetLastError());
+  return value;
 }
 
 export function closeSocket(socket: bigint): void {
@@ -53,13 +53,12 @@ export function closeSocket(socket: bigint): void {
 }
 
 export function adopt(socket: bigint, kind: 'server' | 'socket', allowHalfOpen = false): net.Server | net.Socket {
+  if (kind === 'socket') return netSocketFromRaw(Number(socket), allowHalfOpen);
   const wrap = wrapTcpSocket(Number(socket), kind);
   if (typeof wrap === 'number') {
     throw new SocketHandoffError('ERR_BINDING_UNAVAILABLE', `Node could not adopt SOCKET ${socket} (libuv error ${wrap}); the handle is still open: close() it`);
   }
-  if (kind === 'server') return net.createServer().listen(wrap as never);
-  // `handle` is a documented-in-source but untyped constructor option (lib/net.js).
-  return new net.Socket({ handle: wrap, readable: true, writable: true, allowHalfOpen } as net.SocketConstructorOpts);
+  return net.createServer().listen(wrap as never);
 }
 
 export function importSocket(protocolInfo: Buffer): SocketHandleInfo {

@@ -23,8 +23,9 @@ export const WSASocketW = bind<
 export const closesocket = bind<(s: Socket) => number>('int __stdcall closesocket(SOCKET s)');
 
 /** https://learn.microsoft.com/en-us/windows/win32/api/winsock/nf-winsock-getsockopt */
-export const getsockopt = bind<(s: Socket, level: number, optname: number, optval: Buffer, optlen: number[]) => number>(
-  'int __stdcall getsockopt(SOCKET s, int level, int optname, _Out_ uint8_t *optval, _Inout_ int *optlen)',
+/** Both pointers are addresses into native memory the caller reuses (int-option.ts): no marshalling per call. */
+export const getsockopt = bind<(s: Socket, level: number, optname: number, optval: number, optlen: number) => number>(
+  'int __stdcall getsockopt(SOCKET s, int level, int optname, uintptr_t optval, uintptr_t optlen)',
 );
 
 /** https://learn.microsoft.com/en-us/windows/win32/api/winsock/nf-winsock-getsockname */
