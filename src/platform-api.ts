@@ -51,7 +51,7 @@ export interface ReceivedDescriptor {
 
 /**
  * A connected byte stream between sender and receiver: a net.Socket over a named pipe on Windows,
- * a Unix socket read with recvmsg() on Linux. Emits 'data' (chunk, descriptors?, descriptorsLost?),
+ * a Unix socket read with recvmmsg() on Linux. Emits 'data' (chunk, descriptors?, descriptorsLost?),
  * 'error' and 'close'. `descriptorsLost` says that descriptors sent with these bytes could not be
  * installed in this process (Linux: MSG_CTRUNC at the descriptor limit).
  */
@@ -65,6 +65,11 @@ export interface ChannelLink extends EventEmitter {
   readNow?(): void;
   /** Only where the transport can: stops the peer writing more, then reads synchronously what it wrote. */
   drain?(): void;
+  /**
+   * Only where the link polls for itself (Linux): does not wake up for what the peer writes during
+   * the next `ms` milliseconds, then reads all of it at once and watches again.
+   */
+  deferReads?(ms: number): void;
   write(data: Buffer): boolean;
   /**
    * Only where the link reads in bursts (Linux): it emits 'readEnd' after each burst of 'data'

@@ -38,6 +38,8 @@ export const SUN_PATH_MAX = 107;
  * struct cmsghdr: cmsg_len (size_t) 0, cmsg_level 8, cmsg_type 12, data 16.
  */
 export const MSGHDR = { name: 0, namelen: 8, iov: 16, iovlen: 24, control: 32, controllen: 40, flags: 48, size: 56 } as const;
+/** struct mmsghdr { struct msghdr msg_hdr; unsigned int msg_len; } (recvmmsg), padded to 8. */
+export const MMSGHDR = { hdr: 0, len: 56, size: 64 } as const;
 export const IOVEC_SIZE = 16;
 export const CMSG_HEADER_SIZE = 16;
 /** struct ucred { pid_t pid; uid_t uid; gid_t gid; }. */

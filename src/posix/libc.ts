@@ -16,7 +16,10 @@ export const listen = bind<(fd: number, backlog: number) => number>('int listen(
 export const accept4 = bind<(fd: number, addr: null, len: null, flags: number) => number>('int accept4(int fd, void *addr, void *len, int flags)');
 export const connect = bind<(fd: number, addr: Buffer, len: number) => number>('int connect(int fd, const uint8_t *addr, uint32_t len)');
 export const sendmsg = bind<(fd: number, msg: Address, flags: number) => number>('intptr_t sendmsg(int fd, uintptr_t msg, int flags)');
-export const recvmsg = bind<(fd: number, msg: Address, flags: number) => number>('intptr_t recvmsg(int fd, uintptr_t msg, int flags)');
+/** recvmmsg with the array as an address into native memory; timeout is always NULL here. */
+export const recvmmsg = bind<(fd: number, msgvec: Address, vlen: number, flags: number, timeout: null) => number>(
+  'int recvmmsg(int fd, uintptr_t msgvec, unsigned int vlen, int flags, void *timeout)',
+);
 export const close = bind<(fd: number) => number>('int close(int fd)');
 export const getsockopt = bind<(fd: number, level: number, name: number, value: Buffer, len: number[]) => number>(
   'int getsockopt(int fd, int level, int name, _Out_ uint8_t *value, _Inout_ uint32_t *len)',

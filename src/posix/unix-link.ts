@@ -1,5 +1,5 @@
 /**
- * A connected Unix stream socket that this package reads and writes itself, with recvmsg/sendmsg,
+ * A connected Unix stream socket that this package reads and writes itself, with recvmmsg/sendmsg,
  * so that descriptors (SCM_RIGHTS) travel with the bytes and are never dropped by a plain read().
  * It behaves enough like a net.Socket for the channel: 'data' (chunk, descriptors), 'error',
  * 'close'; write(); end(); destroy(). libuv's poll watcher says when to read or write.
@@ -26,7 +26,9 @@ import {
   MSG_CTRUNC,
   MSG_DONTWAIT,
   MSG_NOSIGNAL,
+  MMSGHDR,
   MSGHDR,
+  IOVEC_SIZE,
   SCM_RIGHTS,
   SHUT_RD,
   SHUT_WR,
@@ -34,22 +36,39 @@ import {
   UV_READABLE,
   UV_WRITABLE,
 } from './constants';
-import { close, fcntl, recvmsg, sendmsg, shutdown } from './libc';
+import { close, fcntl, recvmmsg, sendmsg, shutdown } from './libc';
 import { lastErrno, posixError } from './posix-error';
 import { ReceivedDescriptor } from './received-descriptor';
 import { PollWatcher } from './uv-poll';
 
-/** Descriptors a single read makes room for; a sender that attaches more gets MSG_CTRUNC. */
+/** Descriptors a single message read makes room for; a sender that attaches more gets MSG_CTRUNC. */
 const MAX_DESCRIPTORS_PER_READ = 8;
 const CONTROL_SIZE = CMSG_HEADER_SIZE + 4 * MAX_DESCRIPTORS_PER_READ;
-const DATA_SIZE = 64 * 1024;
-/** One native block: msghdr, iovec, control buffer, data buffer. */
-const IOVEC_AT = 64;
-const CONTROL_AT = 128;
-const DATA_AT = 256;
-const BLOCK_SIZE = DATA_AT + DATA_SIZE;
-/** Reads per readable event before yielding to the event loop. */
-const READS_PER_EVENT = 16;
+/**
+ * One recvmmsg reads up to this many messages (a message ends where the kernel ends a read of a
+ * stream: at the end of what is queued, or just after bytes that carry descriptors). A readable
+ * event makes at most CALLS_PER_EVENT such calls before yielding to the event loop.
+ */
+const MESSAGES_PER_CALL = 8;
+const CALLS_PER_EVENT = 2;
+/** Data room of message 0, which is also where every sendmsg is built; the others have less. */
+const FIRST_DATA_SIZE = 64 * 1024;
+const OTHER_DATA_SIZE = 8 * 1024;
+/** One native block: the mmsghdr array, their iovecs, their control buffers, then their data. */
+const IOVECS_AT = MESSAGES_PER_CALL * MMSGHDR.size;
+const CONTROLS_AT = IOVECS_AT + MESSAGES_PER_CALL * IOVEC_SIZE;
+const DATA_AT = CONTROLS_AT + MESSAGES_PER_CALL * CONTROL_SIZE;
+const BLOCK_SIZE = DATA_AT + FIRST_DATA_SIZE + (MESSAGES_PER_CALL - 1) * OTHER_DATA_SIZE;
+
+const controlAt = (i: number) => CONTROLS_AT + i * CONTROL_SIZE;
+const dataAt = (i: number) => (i === 0 ? DATA_AT : DATA_AT + FIRST_DATA_SIZE + (i - 1) * OTHER_DATA_SIZE);
+
+/** What one message of a recvmmsg brought: its bytes (a copy), descriptors, and MSG_CTRUNC. */
+interface Incoming {
+  chunk: Buffer;
+  descriptors: ReceivedDescriptor[];
+  truncated: boolean;
+}
 
 interface Outgoing {
   data: Buffer;
@@ -63,8 +82,13 @@ export class UnixLink extends EventEmitter {
   readonly #memory: unknown;
   readonly #view: Buffer;
   readonly #base: bigint;
-  /** What #setMessage copies in first: the msghdr pointing at the iovec, the iovec at the data. */
-  readonly #template: Buffer;
+  /**
+   * Copied over the block's headers before each recvmmsg: every mmsghdr pointing at its iovec and
+   * control buffer, every iovec at its data, with their full lengths.
+   */
+  readonly #readTemplate: Buffer;
+  /** Copied over message 0's msghdr before each sendmsg: one iovec, no control buffer. */
+  readonly #sendTemplate: Buffer;
   /** The control buffer's address, as the 8 bytes a msghdr holds. */
   readonly #controlPointer: Buffer;
   readonly #poll: PollWatcher;
@@ -72,6 +96,8 @@ export class UnixLink extends EventEmitter {
   #events = 0;
   /** Depth of #read calls in progress: writes made meanwhile wait for the end of the read burst. */
   #reading = 0;
+  /** Set while deferReads() keeps the watcher from waking up for bytes to read. */
+  #deferred: NodeJS.Timeout | undefined;
   #ending = false;
   #shutDown = false;
   #destroyed = false;
@@ -84,13 +110,23 @@ export class UnixLink extends EventEmitter {
     this.#memory = koffi.alloc('uint8_t', BLOCK_SIZE);
     this.#base = koffi.address(this.#memory);
     this.#view = Buffer.from(koffi.view(this.#memory, BLOCK_SIZE));
-    // Built once, so each sendmsg/recvmsg writes two lengths instead of a msghdr of BigInts.
-    this.#template = Buffer.alloc(IOVEC_AT + 16);
-    this.#template.writeBigUInt64LE(this.#base + BigInt(IOVEC_AT), MSGHDR.iov);
-    this.#template.writeBigUInt64LE(1n, MSGHDR.iovlen);
-    this.#template.writeBigUInt64LE(this.#base + BigInt(DATA_AT), IOVEC_AT);
+    // Built once, so that a call copies a template and writes a length or two, never BigInts.
+    this.#readTemplate = Buffer.alloc(DATA_AT);
+    for (let i = 0; i < MESSAGES_PER_CALL; i++) {
+      const header = i * MMSGHDR.size + MMSGHDR.hdr;
+      const iovec = IOVECS_AT + i * IOVEC_SIZE;
+      this.#readTemplate.writeBigUInt64LE(this.#base + BigInt(iovec), header + MSGHDR.iov);
+      this.#readTemplate.writeBigUInt64LE(1n, header + MSGHDR.iovlen);
+      this.#readTemplate.writeBigUInt64LE(this.#base + BigInt(controlAt(i)), header + MSGHDR.control);
+      this.#readTemplate.writeBigUInt64LE(BigInt(CONTROL_SIZE), header + MSGHDR.controllen);
+      this.#readTemplate.writeBigUInt64LE(this.#base + BigInt(dataAt(i)), iovec);
+      this.#readTemplate.writeBigUInt64LE(BigInt(i === 0 ? FIRST_DATA_SIZE : OTHER_DATA_SIZE), iovec + 8);
+    }
+    // The iovecs stay as the read template left them; a send only shortens iovec 0.
+    this.#readTemplate.copy(this.#view, 0);
+    this.#sendTemplate = Buffer.from(this.#readTemplate.subarray(0, MSGHDR.size)).fill(0, MSGHDR.control, MSGHDR.controllen + 8);
     this.#controlPointer = Buffer.alloc(8);
-    this.#controlPointer.writeBigUInt64LE(this.#base + BigInt(CONTROL_AT));
+    this.#controlPointer.writeBigUInt64LE(this.#base + BigInt(controlAt(0)));
     try {
       this.#poll = new PollWatcher(fd, (status, events) => this.#onPoll(status, events));
       this.#watch(UV_READABLE);
@@ -173,6 +209,23 @@ export class UnixLink extends EventEmitter {
   }
 
   /**
+   * Stops waking up for what the peer writes during the next `ms` milliseconds; then reads all of
+   * it in one burst and watches again. A sender uses it so that the receiver's answers do not wake
+   * it while the receiver is still at work on the same CPUs, and so that one wake-up reads many.
+   * A deferral already running is not extended. readNow() and drain() still read at once.
+   */
+  deferReads(ms: number): void {
+    if (this.#deferred !== undefined || this.#destroyed) return;
+    this.#deferred = setTimeout(() => {
+      this.#deferred = undefined;
+      if (this.#destroyed) return;
+      this.#watch(this.#events | UV_READABLE);
+      this.#read();
+    }, ms);
+    this.#watch(this.#events);
+  }
+
+  /**
    * Says that this link emits 'readEnd' after every burst of reads, once the writes made during it
    * (by 'data' listeners: acks, commits) have gone out together, in one sendmsg where they can.
    */
@@ -182,15 +235,20 @@ export class UnixLink extends EventEmitter {
 
   /** One sendmsg of `entry`'s unsent bytes (its descriptor attached, if any). 0, or the errno (EINTR retried). */
   #sendOne(entry: Outgoing): number {
-    const length = Math.min(entry.data.length - entry.sent, DATA_SIZE);
-    entry.data.copy(this.#view, DATA_AT, entry.sent, entry.sent + length);
-    this.#setMessage(length, entry.fd === undefined ? 0 : CMSG_HEADER_SIZE + 8);
+    const length = Math.min(entry.data.length - entry.sent, FIRST_DATA_SIZE);
+    const v = this.#view;
+    entry.data.copy(v, dataAt(0), entry.sent, entry.sent + length);
+    this.#sendTemplate.copy(v, 0);
+    v.writeUInt32LE(length, IOVECS_AT + 8);
     if (entry.fd !== undefined) {
-      this.#view.writeUInt32LE(CMSG_HEADER_SIZE + 4, CONTROL_AT);
-      this.#view.writeUInt32LE(0, CONTROL_AT + 4);
-      this.#view.writeInt32LE(SOL_SOCKET, CONTROL_AT + 8);
-      this.#view.writeInt32LE(SCM_RIGHTS, CONTROL_AT + 12);
-      this.#view.writeInt32LE(entry.fd, CONTROL_AT + CMSG_HEADER_SIZE);
+      const control = controlAt(0);
+      this.#controlPointer.copy(v, MSGHDR.control);
+      v.writeUInt32LE(CMSG_HEADER_SIZE + 8, MSGHDR.controllen);
+      v.writeUInt32LE(CMSG_HEADER_SIZE + 4, control);
+      v.writeUInt32LE(0, control + 4);
+      v.writeInt32LE(SOL_SOCKET, control + 8);
+      v.writeInt32LE(SCM_RIGHTS, control + 12);
+      v.writeInt32LE(entry.fd, control + CMSG_HEADER_SIZE);
     }
     for (;;) {
       const sent = Number(sendmsg(this.fd, this.#base, MSG_NOSIGNAL | MSG_DONTWAIT));
@@ -216,6 +274,7 @@ export class UnixLink extends EventEmitter {
   destroy(err?: Error): this {
     if (this.#destroyed) return this;
     this.#destroyed = true;
+    clearTimeout(this.#deferred);
     this.#poll.close();
     close(this.fd);
     for (const entry of this.#queue.splice(0)) if (entry.fd !== undefined) close(entry.fd);
@@ -238,7 +297,9 @@ export class UnixLink extends EventEmitter {
     return !this.#destroyed;
   }
 
+  /** Watches for `events`, less UV_READABLE while reads are deferred (0 stops the watcher). */
   #watch(events: number): void {
+    if (this.#deferred !== undefined) events &= ~UV_READABLE;
     if (events === this.#events || this.#destroyed) return;
     this.#events = events;
     this.#poll.watch(events);
@@ -287,7 +348,7 @@ export class UnixLink extends EventEmitter {
   }
 
   /**
-   * Reads up to READS_PER_EVENT messages. What 'data' listeners write meanwhile is held, then sent
+   * Reads up to CALLS_PER_EVENT x MESSAGES_PER_CALL messages. What 'data' listeners write meanwhile is held, then sent
    * in as few sendmsg calls as the descriptors attached allow; then 'readEnd'.
    */
   #read(): void {
@@ -328,63 +389,73 @@ export class UnixLink extends EventEmitter {
   }
 
   #readBurst(): void {
-    for (let i = 0; i < READS_PER_EVENT && !this.#destroyed; i++) {
-      this.#setMessage(DATA_SIZE, CONTROL_SIZE);
-      const received = Number(recvmsg(this.fd, this.#base, MSG_DONTWAIT | MSG_CMSG_CLOEXEC));
-      if (received < 0) {
+    for (let call = 0; call < CALLS_PER_EVENT && !this.#destroyed; call++) {
+      this.#readTemplate.copy(this.#view, 0);
+      const count = recvmmsg(this.fd, this.#base, MESSAGES_PER_CALL, MSG_DONTWAIT | MSG_CMSG_CLOEXEC, null);
+      if (count < 0) {
         const errno = lastErrno();
         if (errno === EINTR) continue;
         if (errno === EAGAIN) return;
-        this.destroy(posixError('recvmsg', errno));
+        this.destroy(posixError('recvmmsg', errno));
         return;
       }
-      const descriptors = this.#takeDescriptors();
-      const flags = this.#view.readInt32LE(MSGHDR.flags);
-      const truncated = (flags & MSG_CTRUNC) !== 0;
-      if (truncated && descriptors.length >= MAX_DESCRIPTORS_PER_READ) {
-        for (const d of descriptors) d.close();
-        const err = new SocketHandoffError(
-          'ERR_DESCRIPTORS_TRUNCATED',
-          `the peer attached more descriptors than one message carries (at most ${MAX_DESCRIPTORS_PER_READ}); they were closed`,
-        );
-        // The owner answers the peer (an error frame) and closes; without one, close now.
-        if (this.listenerCount('error') > 0) this.emit('error', err);
-        else this.destroy(err);
-        return;
-      }
-      if (received === 0) {
-        for (const d of descriptors) d.close();
-        this.destroy();
-        return;
-      }
-      const chunk = Buffer.from(this.#view.subarray(DATA_AT, DATA_AT + received));
-      // Truncated with room to spare: the kernel could not install them here (see the top).
-      this.emit('data', chunk, descriptors, truncated);
+      // Everything is taken out of the block before any listener runs: one may read again
+      // (readNow, drain), which reuses the block.
+      const batch: Incoming[] = [];
+      for (let i = 0; i < count; i++) batch.push(this.#takeMessage(i));
+      for (const message of batch) this.#deliver(message);
+      // Fewer than asked for: the next read would have blocked.
+      if (count < MESSAGES_PER_CALL) return;
     }
   }
 
-  /** Points the msghdr at one iovec of `length` data bytes and `controlLength` control bytes. */
-  #setMessage(length: number, controlLength: number): void {
+  /** Copies out message `i` of the last recvmmsg: its bytes, its descriptors, and MSG_CTRUNC. */
+  #takeMessage(i: number): Incoming {
     const v = this.#view;
-    this.#template.copy(v, 0);
-    if (controlLength > 0) {
-      this.#controlPointer.copy(v, MSGHDR.control);
-      v.writeUInt32LE(controlLength, MSGHDR.controllen);
-    }
-    v.writeUInt32LE(length, IOVEC_AT + 8);
+    const header = i * MMSGHDR.size + MMSGHDR.hdr;
+    // size_t lengths the kernel wrote, far below 2^32: their low halves (little-endian).
+    const descriptors = this.#takeDescriptors(controlAt(i), v.readUInt32LE(header + MSGHDR.controllen));
+    const truncated = (v.readInt32LE(header + MSGHDR.flags) & MSG_CTRUNC) !== 0;
+    const length = v.readUInt32LE(i * MMSGHDR.size + MMSGHDR.len);
+    return { chunk: Buffer.from(v.subarray(dataAt(i), dataAt(i) + length)), descriptors, truncated };
   }
 
-  /** The descriptors of every SCM_RIGHTS message in the control buffer just received. */
-  #takeDescriptors(): ReceivedDescriptor[] {
+  /** Emits one message read as 'data'; an empty one is the end of the stream. */
+  #deliver({ chunk, descriptors, truncated }: Incoming): void {
+    if (this.#destroyed) {
+      for (const d of descriptors) d.close();
+      return;
+    }
+    if (truncated && descriptors.length >= MAX_DESCRIPTORS_PER_READ) {
+      for (const d of descriptors) d.close();
+      const err = new SocketHandoffError(
+        'ERR_DESCRIPTORS_TRUNCATED',
+        `the peer attached more descriptors than one message carries (at most ${MAX_DESCRIPTORS_PER_READ}); they were closed`,
+      );
+      // The owner answers the peer (an error frame) and closes; without one, close now.
+      if (this.listenerCount('error') > 0) this.emit('error', err);
+      else this.destroy(err);
+      return;
+    }
+    if (chunk.length === 0) {
+      for (const d of descriptors) d.close();
+      this.destroy();
+      return;
+    }
+    // Truncated with room to spare: the kernel could not install them here (see the top).
+    this.emit('data', chunk, descriptors, truncated);
+  }
+
+  /** The descriptors of every SCM_RIGHTS message in the control buffer at `at`, `length` bytes of it filled. */
+  #takeDescriptors(control: number, controlLength: number): ReceivedDescriptor[] {
     const v = this.#view;
-    const controlLength = Number(v.readBigUInt64LE(MSGHDR.controllen));
     const out: ReceivedDescriptor[] = [];
     let at = 0;
     while (at + CMSG_HEADER_SIZE <= controlLength) {
-      const length = Number(v.readBigUInt64LE(CONTROL_AT + at));
+      const length = v.readUInt32LE(control + at);
       if (length < CMSG_HEADER_SIZE || at + length > controlLength) break;
-      if (v.readInt32LE(CONTROL_AT + at + 8) === SOL_SOCKET && v.readInt32LE(CONTROL_AT + at + 12) === SCM_RIGHTS) {
-        for (let p = CMSG_HEADER_SIZE; p + 4 <= length; p += 4) out.push(new ReceivedDescriptor(v.readInt32LE(CONTROL_AT + at + p)));
+      if (v.readInt32LE(control + at + 8) === SOL_SOCKET && v.readInt32LE(control + at + 12) === SCM_RIGHTS) {
+        for (let p = CMSG_HEADER_SIZE; p + 4 <= length; p += 4) out.push(new ReceivedDescriptor(v.readInt32LE(control + at + p)));
       }
       at += (length + 7) & ~7;
     }

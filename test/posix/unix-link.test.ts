@@ -1,4 +1,4 @@
-/** UnixLink: bytes and descriptors over a Unix stream socket read and written with recvmsg/sendmsg. */
+/** UnixLink: bytes and descriptors over a Unix stream socket read with recvmmsg and written with sendmsg. */
 import { createHash } from 'node:crypto';
 import * as fs from 'node:fs';
 import * as net from 'node:net';
@@ -144,6 +144,63 @@ describeOnLinux('UnixLink', 'Unix sockets with SCM_RIGHTS', () => {
     b.destroy();
   });
 
+  it('reads many messages in one recvmmsg, each descriptor with the bytes it came with, across more than one call', async () => {
+    const [a, b] = await pair();
+    const before = openDescriptors();
+    const recvmmsg = jest.spyOn(libc, 'recvmmsg');
+    b.deferReads(100); // let all twelve queue up in the kernel first
+    const got: { text: string; descriptors: number }[] = [];
+    const all = new Promise<void>((resolve) =>
+      b.on('data', (chunk: Buffer, ds: ReceivedDescriptor[]) => {
+        got.push({ text: String(chunk), descriptors: ds.length });
+        for (const d of ds) d.close();
+        if (got.length === 12) resolve();
+      }),
+    );
+    // Each write carries a descriptor, so the kernel ends a read after each: twelve messages.
+    for (let i = 0; i < 12; i++) a.writeWithDescriptor(Buffer.from(`frame ${i};`), 0);
+    await all;
+    expect(got).toEqual(Array.from({ length: 12 }, (_, i) => ({ text: `frame ${i};`, descriptors: 1 })));
+    // Eight messages per call: two calls for the twelve, none of them an empty EAGAIN read.
+    expect(recvmmsg.mock.calls.filter(([fd]) => fd === b.fd)).toHaveLength(2);
+    recvmmsg.mockRestore();
+    expect(openDescriptors()).toBe(before);
+    a.destroy();
+    b.destroy();
+  });
+
+  it('deferReads: what the peer writes meanwhile wakes nothing, then is read in one burst; readNow() still reads at once', async () => {
+    const [a, b] = await pair();
+    const chunks: string[] = [];
+    b.on('data', (chunk: Buffer) => chunks.push(String(chunk)));
+    b.deferReads(150);
+    b.deferReads(10_000); // a deferral already running is not extended
+    a.write(Buffer.from('one;'));
+    await new Promise((resolve) => setTimeout(resolve, 50));
+    expect(chunks).toEqual([]);
+    b.readNow();
+    expect(chunks).toEqual(['one;']);
+    a.write(Buffer.from('two;'));
+    await new Promise((resolve) => setTimeout(resolve, 30));
+    expect(chunks).toEqual(['one;']);
+    await new Promise((resolve) => setTimeout(resolve, 200));
+    expect(chunks).toEqual(['one;', 'two;']);
+    // Watching again: the next write is read as it comes.
+    a.write(Buffer.from('three;'));
+    await new Promise((resolve) => setTimeout(resolve, 50));
+    expect(chunks).toEqual(['one;', 'two;', 'three;']);
+    // Destroyed while deferred: nothing is read afterwards, and 'close' comes as usual.
+    b.deferReads(50);
+    a.write(Buffer.from('four;'));
+    a.on('error', () => undefined); // b closes with 'four;' unread: a's next read is ECONNRESET
+    const closed = new Promise((resolve) => b.on('close', resolve));
+    b.destroy();
+    await closed;
+    await new Promise((resolve) => setTimeout(resolve, 100));
+    expect(chunks).toEqual(['one;', 'two;', 'three;']);
+    a.destroy();
+  });
+
   it('refuses to write after destroy without making a copy, and survives a peer that vanishes mid-write', async () => {
     const [a, b] = await pair();
     const before = openDescriptors();
@@ -160,7 +217,7 @@ describeOnLinux('UnixLink', 'Unix sockets with SCM_RIGHTS', () => {
     c.write(Buffer.alloc(4 * 1024 * 1024));
     d.destroy();
     await closed;
-    expect(errors.every((e) => /^(EPIPE|ECONNRESET) (sendmsg|recvmsg)/.test(e))).toBe(true);
+    expect(errors.every((e) => /^(EPIPE|ECONNRESET) (sendmsg|recvmmsg)/.test(e))).toBe(true);
     b.destroy();
   });
 });
