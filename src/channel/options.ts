@@ -10,6 +10,15 @@ export function checkTimeout(name: string, value: unknown, fallback: number): nu
   return value;
 }
 
+/** A delay in milliseconds where 0 means none. */
+export function checkDelay(name: string, value: unknown, fallback: number): number {
+  if (value === undefined) return fallback;
+  if (typeof value !== 'number' || !Number.isInteger(value) || value < 0 || value > 1000) {
+    throw invalidArgValue(`options.${name}`, 'an integer number of milliseconds from 0 to 1000', value);
+  }
+  return value;
+}
+
 export function checkSecret(value: unknown): string | undefined {
   if (value === undefined) return undefined;
   if (typeof value !== 'string' || value.length === 0) throw invalidArgValue('options.secret', 'a non-empty string', value);

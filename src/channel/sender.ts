@@ -13,7 +13,7 @@ import { debug } from './debug';
 import { FrameConnection } from './frame-connection';
 import { monotonicMicros } from './clock';
 import { checkReceiverHello, checkReceiverReply, chooseVersion, PROTOCOL_V2, secretProof, supportedVersions, type ReceiverHello } from './messages';
-import { checkMaxFrameSize, checkName, checkOptionsObject, checkSecret, checkTimeout } from './options';
+import { checkDelay, checkMaxFrameSize, checkName, checkOptionsObject, checkSecret, checkTimeout } from './options';
 import { socketFormOf } from './socket-form';
 import { channelTransport, type HandoffTransport, type ReceivedDescriptor, type SocketForm } from './transport';
 
@@ -25,6 +25,14 @@ export interface SenderOptions {
   connectTimeout?: number;
   /** How long each send() waits for the receiver's answer (ms). Default 10000. */
   ackTimeout?: number;
+  /**
+   * Protocol 2 (Linux): how long after a send the sender lets the receiver's answers gather before
+   * it reads them all at once (ms). Default 5. While the receiver adopts a socket, its answer then
+   * does not wake the sender to take the CPU from it, and one wake-up reads the answers of every
+   * send made meanwhile; send() settles up to this much after the receiver adopted the socket.
+   * 0 reads each answer as it comes (protocol 1 always does: it must commit at once).
+   */
+  ackReadDelay?: number;
   /** Largest frame sent (bytes). Default 1 MiB. */
   maxFrameSize?: number;
 }
@@ -45,7 +53,13 @@ export interface SendResult {
   receiverPid: number;
 }
 
-const DEFAULTS = { connectTimeout: 5000, ackTimeout: 10000 };
+const DEFAULTS = { connectTimeout: 5000, ackTimeout: 10000, ackReadDelay: 5 };
+
+/** How long a sender waits: for each answer (ackTimeout), and before it reads answers (ackReadDelay; 0: at once). */
+interface SenderTiming {
+  ackTimeout: number;
+  ackReadDelay: number;
+}
 
 interface Pending {
   resolve: (result: SendResult) => void;
@@ -59,6 +73,15 @@ interface Pending {
 
 const EMPTY = Buffer.alloc(0);
 const NOTHING = (): void => undefined;
+
+/** Whether JSON can carry `value` (JSON.stringify throws on a cycle or a BigInt, and gives undefined for a function or a symbol). */
+function isJsonValue(value: unknown): boolean {
+  try {
+    return JSON.stringify(value) !== undefined;
+  } catch {
+    return false;
+  }
+}
 
 function headBytes(head: unknown): Buffer {
   if (head === undefined) return EMPTY;
@@ -76,30 +99,38 @@ export class SocketSender extends EventEmitter {
   readonly #connection: FrameConnection;
   readonly #transport: HandoffTransport;
   readonly #ackTimeout: number;
+  /** Milliseconds to let answers gather after a version-2 send; 0 when answers are read at once. */
+  readonly #ackReadDelay: number;
   /** How sockets ride in the frames: what the receiver's hello asked for (socket-form.ts). */
   readonly #socketForm: SocketForm;
   /** In send order, so deadlines ascend: the first entry is always the next to expire. */
   readonly #pending = new Map<number, Pending>();
   /** Hand-offs this side gave up on (and aborted) whose answer has not come yet. */
   readonly #aborted = new Set<number>();
-  /** One timer for every pending send, armed for the earliest deadline. */
+  /**
+   * One timer for every pending send, armed for the earliest deadline. It is left armed when the
+   * last answer comes (deadlines only grow, so it fires early at worst and re-arms for the next),
+   * which spares one setTimeout() and clearTimeout() per send when sends come one at a time.
+   */
   #timer: NodeJS.Timeout | undefined;
   #nextId = 1;
   #closed: SocketHandoffError | undefined;
   #draining = false;
 
   /** @internal use openSender() */
-  static create(connection: FrameConnection, transport: HandoffTransport, hello: ReceiverHello, ackTimeout: number, version: number): SocketSender {
-    return new SocketSender(connection, transport, hello, ackTimeout, version);
+  static create(connection: FrameConnection, transport: HandoffTransport, hello: ReceiverHello, timing: SenderTiming, version: number): SocketSender {
+    return new SocketSender(connection, transport, hello, timing, version);
   }
 
-  private constructor(connection: FrameConnection, transport: HandoffTransport, hello: ReceiverHello, ackTimeout: number, version: number) {
+  private constructor(connection: FrameConnection, transport: HandoffTransport, hello: ReceiverHello, timing: SenderTiming, version: number) {
     super();
     this.receiverPid = hello.pid;
     this.protocolVersion = version;
     this.#connection = connection;
     this.#transport = transport;
-    this.#ackTimeout = ackTimeout;
+    this.#ackTimeout = timing.ackTimeout;
+    // Only version 2 may read late: version 1's receiver waits for the commit our read triggers.
+    this.#ackReadDelay = version >= PROTOCOL_V2 && connection.link.deferReads !== undefined ? timing.ackReadDelay : 0;
     this.#socketForm = socketFormOf(hello);
     // A receiver never sends descriptors; one that came with a socket frame anyway is closed here, not leaked.
     registerRawHandoff(this, {
@@ -154,12 +185,9 @@ export class SocketSender extends EventEmitter {
     const opts = checkOptionsObject(options) as SendOptions;
     const head = headBytes(opts.head);
     if (opts.keepOpen !== undefined && typeof opts.keepOpen !== 'boolean') throw invalidArgType('options.keepOpen', 'a boolean', opts.keepOpen);
-    let meta: unknown;
-    try {
-      meta = opts.meta === undefined ? undefined : JSON.parse(JSON.stringify(opts.meta));
-    } catch {
-      throw invalidArgValue('options.meta', 'a JSON-serialisable value', opts.meta);
-    }
+    // Checked here, before the socket is touched; the frame carries the value as it is now.
+    if (opts.meta !== undefined && !isJsonValue(opts.meta)) throw invalidArgValue('options.meta', 'a JSON-serialisable value', opts.meta);
+    const meta = opts.meta;
     const id = this.#nextId++;
     const { fields, descriptor, release, settle = NOTHING } = this.#transport.attach(socket, this.receiverPid, this.#socketForm);
     const buffered = isSocket ? takeReadableBuffer(socket) : EMPTY;
@@ -222,6 +250,7 @@ export class SocketSender extends EventEmitter {
       restore();
       throw err;
     }
+    if (this.#ackReadDelay > 0) this.#connection.link.deferReads?.(this.#ackReadDelay);
     return new Promise<SendResult>((resolve, reject) => {
       this.#pending.set(id, { resolve, reject, restore, letGo, deadline });
       if (this.#timer === undefined) this.#armTimer();
@@ -264,7 +293,6 @@ export class SocketSender extends EventEmitter {
       return;
     }
     this.#pending.delete(msg.id);
-    if (this.#pending.size === 0) this.#disarmTimer();
     if (msg.type === 'nack') {
       if (debug.enabled) debug('sender %d: hand-off %d refused by pid %d: %s', process.pid, msg.id, this.receiverPid, msg.code);
       pending.restore();
@@ -363,6 +391,7 @@ export async function openSender(name: string, options?: SenderOptions): Promise
   const secret = checkSecret(opts.secret);
   const connectTimeout = checkTimeout('connectTimeout', opts.connectTimeout, DEFAULTS.connectTimeout);
   const ackTimeout = checkTimeout('ackTimeout', opts.ackTimeout, DEFAULTS.ackTimeout);
+  const ackReadDelay = checkDelay('ackReadDelay', opts.ackReadDelay, DEFAULTS.ackReadDelay);
   const maxFrameSize = checkMaxFrameSize(opts.maxFrameSize);
   const transport = channelTransport();
   const endpoint = transport.endpoint(channelName);
@@ -373,7 +402,7 @@ export async function openSender(name: string, options?: SenderOptions): Promise
     const speaks = supportedVersions(transport.deliverOnReceipt);
     const { hello, version } = await handshake(connection, endpoint, secret, connectTimeout, speaks);
     debug('sender %d: connected to receiver pid %d on %s (protocol %d)', process.pid, hello.pid, endpoint, version);
-    return SocketSender.create(connection, transport, hello, ackTimeout, version);
+    return SocketSender.create(connection, transport, hello, { ackTimeout, ackReadDelay }, version);
   } catch (err) {
     connection.destroy();
     throw err;

@@ -207,7 +207,8 @@ describeOnLinux('a Node sender against raw receivers', WHY, () => {
 
   it('speaks version 1 to a version-1 receiver: no deadline, and a commit after the ack', async () => {
     const raw = await rawReceiver([1]);
-    const sender = await openSender(raw.endpoint);
+    // Version 1 reads every answer as it comes, whatever ackReadDelay says: the receiver waits for the commit.
+    const sender = await openSender(raw.endpoint, { ackReadDelay: 1000 });
     expect(sender.protocolVersion).toBe(1);
     const { socket, next } = await raw.conn;
     const { client, accepted } = await tcpPair();
@@ -216,8 +217,8 @@ describeOnLinux('a Node sender against raw receivers', WHY, () => {
     expect(frame).toMatchObject({ type: 'socket', id: 1, kind: 'socket' });
     expect(frame).not.toHaveProperty('deadline');
     socket.write(encodeFrame({ type: 'ack', id: 1 }));
+    expect(await next(500)).toEqual({ type: 'commit', id: 1 });
     await expect(sent).resolves.toEqual({ id: 1, receiverPid: process.pid });
-    expect(await next()).toEqual({ type: 'commit', id: 1 });
     client.destroy();
     await sender.close();
     raw.server.close();
@@ -260,6 +261,58 @@ describeOnLinux('a Node sender against raw receivers', WHY, () => {
     expect(await next(200)).toBeUndefined(); // the abort already said it: no commit
     client.destroy();
     accepted.destroy();
+    await sender.close();
+    raw.server.close();
+  });
+
+  it.each([
+    [300, false],
+    [0, true],
+  ])('version 2: with ackReadDelay %i, an ack written at once has settled send() 100 ms later: %p', async (ackReadDelay, settledSoon) => {
+    const raw = await rawReceiver([1, 2]);
+    const sender = await openSender(raw.endpoint, { ackReadDelay });
+    const { socket, next } = await raw.conn;
+    const { client, accepted } = await tcpPair();
+    let settled = false;
+    const sent = sender.send(accepted).finally(() => (settled = true));
+    expect(await next()).toMatchObject({ type: 'socket', id: 1 });
+    socket.write(encodeFrame({ type: 'ack', id: 1 }));
+    await new Promise((resolve) => setTimeout(resolve, 100));
+    expect(settled).toBe(settledSoon);
+    // Until the ack is read, this process's copy stays open (as for any send still waiting).
+    expect(accepted.destroyed).toBe(settledSoon);
+    await expect(sent).resolves.toEqual({ id: 1, receiverPid: process.pid });
+    expect(accepted.destroyed).toBe(true);
+    client.destroy();
+    await sender.close();
+    raw.server.close();
+  });
+
+  it('version 2: a send made after an earlier one settled still times out at its own deadline, not the earlier one', async () => {
+    const raw = await rawReceiver([1, 2]);
+    const sender = await openSender(raw.endpoint, { ackTimeout: 400, ackReadDelay: 0 });
+    const { socket, next } = await raw.conn;
+    const first = await tcpPair();
+    const sentFirst = sender.send(first.accepted);
+    expect(await next()).toMatchObject({ type: 'socket', id: 1 });
+    socket.write(encodeFrame({ type: 'ack', id: 1 }));
+    await expect(sentFirst).resolves.toEqual({ id: 1, receiverPid: process.pid });
+    await new Promise((resolve) => setTimeout(resolve, 250));
+    // The first send's deadline passes 150 ms into this one: that must not end it.
+    const second = await tcpPair();
+    let settled = false;
+    const sentSecond = sender.send(second.accepted).finally(() => (settled = true));
+    sentSecond.catch(() => undefined);
+    expect(await next()).toMatchObject({ type: 'socket', id: 2 });
+    await new Promise((resolve) => setTimeout(resolve, 250));
+    expect(settled).toBe(false);
+    await expect(sentSecond).rejects.toEqual(expect.objectContaining({ code: 'ERR_HANDOFF_TIMEOUT' }));
+    expect(await next()).toEqual({ type: 'abort', id: 2 });
+    expect(second.accepted.destroyed).toBe(false);
+    for (const { client, accepted } of [first, second]) {
+      client.destroy();
+      accepted.destroy();
+    }
     await sender.close();
     raw.server.close();
   });

@@ -17,6 +17,10 @@ describe('openSender', () => {
     [{ connectTimeout: -1 }, /options\.connectTimeout/],
     [{ secret: '' }, /options\.secret/],
     [{ maxFrameSize: 10 }, /options\.maxFrameSize/],
+    [{ ackReadDelay: -1 }, /options\.ackReadDelay/],
+    [{ ackReadDelay: 2.5 }, /options\.ackReadDelay/],
+    [{ ackReadDelay: 1001 }, /options\.ackReadDelay/],
+    [{ ackReadDelay: '5' as unknown as number }, /options\.ackReadDelay/],
   ])('rejects %p with ERR_INVALID_ARG_VALUE naming the option', async (options, message) => {
     await expect(openSender('x', options)).rejects.toEqual(expect.objectContaining({ code: 'ERR_INVALID_ARG_VALUE', message: expect.stringMatching(message) }));
   });

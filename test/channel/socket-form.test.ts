@@ -34,7 +34,7 @@ function setup(receiverHello: object, ackTimeout = 10_000) {
       return { fields: fields(form), settle: () => counts.settled++ };
     },
   } as unknown as HandoffTransport;
-  const sender = SocketSender.create(connection, transport, hello(receiverHello) as never, ackTimeout, 1);
+  const sender = SocketSender.create(connection, transport, hello(receiverHello) as never, { ackTimeout, ackReadDelay: 0 }, 1);
   sender.on('error', () => undefined);
   // eslint-disable-next-line @typescript-eslint/no-explicit-any
   const frames = (): any[] => link.written.map((b) => JSON.parse(b.subarray(4).toString('utf8')));
