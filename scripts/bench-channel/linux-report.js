@@ -34,8 +34,13 @@ function passTable(key, p, r) {
     `ratio_vs_node_send = ${p.ratio_vs_node_send} (goal ${met('ratio_vs_node_send')}; per round ${p.ratio_vs_node_send_per_round.join(', ')}), ratio_vs_direct = ${p.ratio_vs_direct} (per round ${p.ratio_vs_direct_per_round.join(', ')})${p.no_errors ? '' : '  (with errors: see above)'}`,
     `added latency vs direct, p50 / p99 µs: ours ${pq(p.added_latency_us)} one at a time, ${pq(p.added_latency_under_load_us)} with ${r.in_flight} in flight; node_send ${pq(p.node_send_added_latency_us)} one at a time`,
     `ours front, sender.send() to resolve, p50 / p99 µs: ${pq(p.send_to_resolve_us)} with ${r.in_flight} in flight (up to ${s.ours.max_sends_pending} pending)` +
-      (p.unloaded ? `, ${pq(p.unloaded.ours.send_to_resolve_us)} one at a time` : ''),
+      (p.unloaded ? `, ${pq(p.unloaded.ours.send_to_resolve_us)} one at a time` : '') +
+      ' (acks are read ackReadDelay = 5 ms after a send: see accept to adoption for the hand-off itself)',
   );
+  if (p.unloaded && p.unloaded.ours.accept_to_adopted_us) {
+    const adopted = (n) => pq(p.unloaded[n].accept_to_adopted_us);
+    lines.push(`accept in the front to the socket in the serving process, one at a time, p50 / p99 µs: ours ${adopted('ours')}; node_send ${adopted('node_send')}`);
+  }
   if (p.unloaded && p.unloaded.ours.added_p50_per_block_us) {
     const blocks = (n) => p.unloaded[n].added_p50_per_block_us.join(', ');
     const below = p.unloaded.ours.added_p50_per_block_us.filter((v, i) => v <= p.unloaded.node_send.added_p50_per_block_us[i]).length;

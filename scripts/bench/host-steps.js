@@ -19,7 +19,9 @@ const status = (what, r) => {
 /** Runs `script` with the Windows build of Node under Wine (scripts/win-node); returns its exit status. */
 function runUnderWine(script, args = []) {
   const winNode = path.join(__dirname, '..', 'win-node');
-  return status(winNode, spawnSync('bash', [winNode, script, ...args], { stdio: 'inherit' }));
+  // The native step that follows measures on the same CPUs: the wineserver must be gone first.
+  const env = { ...process.env, WIN_NODE_WAIT_WINESERVER: '1' };
+  return status(winNode, spawnSync('bash', [winNode, script, ...args], { stdio: 'inherit', env }));
 }
 
 /** Runs `script` with this (the host's) Node; returns its exit status. */
