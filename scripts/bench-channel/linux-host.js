@@ -52,9 +52,15 @@ function parents() {
   return map;
 }
 
-/** A Node or Wine program, by the file name of its argv[0] (Node's main thread may be named MainThread). */
+/**
+ * A live Node or Wine program, by the file name of its argv[0] (Node's main thread may be named
+ * MainThread). Zombies do not count: they use no CPU, and where PID 1 does not reap (a container),
+ * Wine's exited processes stay as zombies.
+ */
 const OTHER = /^(node|node\.exe|.*\.exe|wineserver|wine(64)?(-preloader)?)$/i;
 function isNodeOrWine(pid) {
+  const stat = read(`/proc/${pid}/stat`);
+  if (!stat || stat.slice(stat.lastIndexOf(')') + 2, stat.lastIndexOf(')') + 3) === 'Z') return false;
   const cmd = read(`/proc/${pid}/cmdline`);
   const argv0 = cmd ? cmd.split('\0')[0].split(/[\\/]/).pop() : '';
   const comm = (read(`/proc/${pid}/comm`) || '').trim();
