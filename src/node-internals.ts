@@ -53,18 +53,26 @@ export function wrapTcpSocket(rawSocket: number, kind: 'server' | 'socket'): Tcp
 }
 
 /**
- * A connected raw socket as a working net.Socket, through Node's TCP handle (`handle` is a
- * constructor option of lib/net.js that @types/node leaves out). Unlike the public `fd` option it
- * asks the OS nothing about the socket: the caller knows it is a connected TCP socket.
- * @throws SocketHandoffError `ERR_BINDING_UNAVAILABLE` when libuv refuses it; the socket is then
- * still the caller's, open.
+ * wrapTcpSocket(), with libuv's refusal as an error.
+ * @throws SocketHandoffError `ERR_BINDING_UNAVAILABLE`; the raw socket is then still the caller's, open.
  */
-export function netSocketFromRaw(rawSocket: number, allowHalfOpen: boolean): net.Socket {
-  const wrap = wrapTcpSocket(rawSocket, 'socket');
+export function tcpHandleFromRaw(rawSocket: number, kind: 'server' | 'socket'): TcpWrap {
+  const wrap = wrapTcpSocket(rawSocket, kind);
   if (typeof wrap === 'number') {
     throw new SocketHandoffError('ERR_BINDING_UNAVAILABLE', `Node could not adopt socket ${rawSocket} (libuv error ${wrap}); it is still open: close() it`);
   }
-  return new net.Socket({ handle: wrap, readable: true, writable: true, allowHalfOpen } as net.SocketConstructorOpts);
+  return wrap;
+}
+
+/**
+ * A connected raw socket as a working net.Socket, through Node's TCP handle (`handle` is a
+ * constructor option of lib/net.js that @types/node leaves out). Unlike the public `fd` option it
+ * asks the OS nothing about the socket: the caller knows it is a connected TCP socket.
+ * @throws SocketHandoffError `ERR_BINDING_UNAVAILABLE` (tcpHandleFromRaw).
+ */
+export function netSocketFromRaw(rawSocket: number, allowHalfOpen: boolean): net.Socket {
+  const handle = tcpHandleFromRaw(rawSocket, 'socket');
+  return new net.Socket({ handle, readable: true, writable: true, allowHalfOpen } as net.SocketConstructorOpts);
 }
 
 /** The libuv handle of a Node socket or server, if it has one and it is TCP. */

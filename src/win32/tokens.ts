@@ -4,9 +4,9 @@
  * after WSASocketW closes the new SOCKET. Returns raw SOCKETs and facts, never objects of this package.
  */
 import * as net from 'node:net';
-import { SocketHandoffError, type WinsockError } from '../errors';
+import type { WinsockError } from '../errors';
 import { readIntOption } from '../int-option';
-import { netSocketFromRaw, wrapTcpSocket } from '../node-internals';
+import { netSocketFromRaw, tcpHandleFromRaw } from '../node-internals';
 import type { SocketHandleInfo } from '../platform-api';
 import { PROTOCOL_INFO_LAYOUT, PROTOCOL_INFO_SIZE } from '../protocol-info';
 import {
@@ -54,11 +54,7 @@ export function closeSocket(socket: bigint): void {
 
 export function adopt(socket: bigint, kind: 'server' | 'socket', allowHalfOpen = false): net.Server | net.Socket {
   if (kind === 'socket') return netSocketFromRaw(Number(socket), allowHalfOpen);
-  const wrap = wrapTcpSocket(Number(socket), kind);
-  if (typeof wrap === 'number') {
-    throw new SocketHandoffError('ERR_BINDING_UNAVAILABLE', `Node could not adopt SOCKET ${socket} (libuv error ${wrap}); the handle is still open: close() it`);
-  }
-  return net.createServer().listen(wrap as never);
+  return net.createServer().listen(tcpHandleFromRaw(Number(socket), kind) as never);
 }
 
 export function importSocket(protocolInfo: Buffer): SocketHandleInfo {
