@@ -348,8 +348,9 @@ export class UnixLink extends EventEmitter {
   }
 
   /**
-   * Reads up to CALLS_PER_EVENT x MESSAGES_PER_CALL messages. What 'data' listeners write meanwhile is held, then sent
-   * in as few sendmsg calls as the descriptors attached allow; then 'readEnd'.
+   * Reads up to CALLS_PER_EVENT x MESSAGES_PER_CALL messages. What 'data' listeners write
+   * meanwhile is held, then sent in as few sendmsg calls as the descriptors attached allow; then
+   * 'readEnd'.
    */
   #read(): void {
     this.#reading++;
@@ -446,7 +447,7 @@ export class UnixLink extends EventEmitter {
     this.emit('data', chunk, descriptors, truncated);
   }
 
-  /** The descriptors of every SCM_RIGHTS message in the control buffer at `at`, `length` bytes of it filled. */
+  /** The descriptors of every SCM_RIGHTS message in the control buffer at `control`, `controlLength` bytes of it filled. */
   #takeDescriptors(control: number, controlLength: number): ReceivedDescriptor[] {
     const v = this.#view;
     const out: ReceivedDescriptor[] = [];
