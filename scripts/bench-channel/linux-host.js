@@ -36,8 +36,8 @@ function setCpus(list) {
   return { ok: false, error: (r.error && r.error.message) || String(r.stderr).trim() || `exit status ${r.status}` };
 }
 
-/** pid -> ppid of every process. */
-function parents() {
+/** pid -> { ppid, state } of every process (state 'Z': a zombie), from /proc/<pid>/stat. */
+function processTable() {
   const map = new Map();
   let entries = [];
   try {
@@ -47,20 +47,16 @@ function parents() {
   }
   for (const pid of entries) {
     const stat = read(`/proc/${pid}/stat`);
-    if (stat) map.set(Number(pid), Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[1]));
+    if (!stat) continue;
+    const [state, ppid] = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+    map.set(Number(pid), { ppid: Number(ppid), state });
   }
   return map;
 }
 
-/**
- * A live Node or Wine program, by the file name of its argv[0] (Node's main thread may be named
- * MainThread). Zombies do not count: they use no CPU, and where PID 1 does not reap (a container),
- * Wine's exited processes stay as zombies.
- */
+/** A Node or Wine program, by the file name of its argv[0] (Node's main thread may be named MainThread). */
 const OTHER = /^(node|node\.exe|.*\.exe|wineserver|wine(64)?(-preloader)?)$/i;
 function isNodeOrWine(pid) {
-  const stat = read(`/proc/${pid}/stat`);
-  if (!stat || stat.slice(stat.lastIndexOf(')') + 2, stat.lastIndexOf(')') + 3) === 'Z') return false;
   const cmd = read(`/proc/${pid}/cmdline`);
   const argv0 = cmd ? cmd.split('\0')[0].split(/[\\/]/).pop() : '';
   const comm = (read(`/proc/${pid}/comm`) || '').trim();
@@ -68,20 +64,23 @@ function isNodeOrWine(pid) {
 }
 
 /**
- * How many Node or Wine processes exist that are neither this process's ancestors nor its
- * descendants: other programs (a test run) that may compete for the CPUs. null where /proc is unreadable.
+ * How many live Node or Wine processes exist that are neither this process's ancestors nor its
+ * descendants: other programs (a test run) that may compete for the CPUs. Zombies do not count:
+ * they use no CPU, and where PID 1 does not reap (a container), Wine's exited processes stay as
+ * zombies. null where /proc is unreadable.
  */
 function otherNodeOrWineProcesses() {
-  const ppid = parents();
-  if (ppid.size === 0) return null;
+  const table = processTable();
+  if (table.size === 0) return null;
+  const parentOf = (pid) => (table.get(pid) || { ppid: 0 }).ppid;
   const ancestors = new Set();
-  for (let p = process.pid; p > 0 && !ancestors.has(p); p = ppid.get(p) || 0) ancestors.add(p);
+  for (let p = process.pid; p > 0 && !ancestors.has(p); p = parentOf(p)) ancestors.add(p);
   const isDescendant = (pid) => {
-    for (let p = pid, hops = 0; p > 0 && hops < 64; p = ppid.get(p) || 0, hops++) if (p === process.pid) return true;
+    for (let p = pid, hops = 0; p > 0 && hops < 64; p = parentOf(p), hops++) if (p === process.pid) return true;
     return false;
   };
   let n = 0;
-  for (const pid of ppid.keys()) if (!ancestors.has(pid) && !isDescendant(pid) && isNodeOrWine(pid)) n++;
+  for (const [pid, { state }] of table) if (state !== 'Z' && !ancestors.has(pid) && !isDescendant(pid) && isNodeOrWine(pid)) n++;
   return n;
 }
 
