@@ -8,6 +8,7 @@
 import { spawn } from 'node:child_process';
 import * as path from 'node:path';
 import { ON_LINUX, ON_REAL_WINDOWS, WINDOWS_NODE } from '../support/platform';
+import { spawnProcess } from '../support/spawn-process';
 
 export const REPO = path.resolve(__dirname, '..', '..');
 export const FIXTURES = path.join(__dirname, 'fixtures');
@@ -52,7 +53,7 @@ export interface FixtureRun<T> {
 export function runFixture<T = Record<string, unknown>>(fixture: string, args: string[] = [], nodeLine = '20'): Promise<FixtureRun<T>> {
   const script = path.join(FIXTURES, fixture);
   let child;
-  if (WINDOWS_NODE || nodeLine === 'linux') child = spawn(process.execPath, [script, ...args], { cwd: REPO });
+  if (WINDOWS_NODE || nodeLine === 'linux') child = spawnProcess(process.execPath, [script, ...args], { cwd: REPO });
   else if (nodeLine.startsWith('linux-')) {
     child = spawn('bash', [path.join(REPO, 'scripts', 'linux-node'), script, ...args], {
       cwd: REPO,

@@ -1,5 +1,6 @@
 /** The Windows name lock: one holder per name (Wine lets a second process listen on a named pipe; this does not). */
 import { describeOnWindows } from '../support/platform';
+import { spawnProcess } from '../support/spawn-process';
 
 describeOnWindows('named lock', 'a Local\\ named mutex is a Windows object', () => {
   it('is held by the first taker until released, then free again', () => {
@@ -20,12 +21,11 @@ describeOnWindows('named lock', 'a Local\\ named mutex is a Windows object', () 
   it('is held across processes, and dies with its holder', async () => {
     // eslint-disable-next-line @typescript-eslint/no-require-imports
     const { takeNamedLock } = require('../../src/win32/named-lock') as typeof import('../../src/win32/named-lock');
-    const { spawn } = await import('node:child_process');
     const path = await import('node:path');
     const name = `named-lock-test-${process.pid}-${Date.now()}-x`;
     const script = `const { takeNamedLock } = require(${JSON.stringify(path.resolve(__dirname, '..', '..', 'dist', 'win32', 'named-lock'))});
       process.stdout.write(takeNamedLock(${JSON.stringify(name)}) ? 'held\\n' : 'busy\\n'); setTimeout(() => {}, 60000);`;
-    const child = spawn(process.execPath, ['-e', script], { stdio: ['ignore', 'pipe', 'inherit'] });
+    const child = spawnProcess(process.execPath, ['-e', script], { stdio: ['ignore', 'pipe', 'inherit'] });
     const first = await new Promise<string>((resolve) => child.stdout.once('data', (d) => resolve(String(d).trim())));
     expect(first).toBe('held');
     expect(takeNamedLock(name)).toBeUndefined();
