@@ -5,8 +5,9 @@
  * Other internals live in one place each: ws's in websocket/ws-internals.ts, the Linux transport's
  * read of `_handle.fd` in posix/unix-socket-transport.ts, and libuv's exported C functions (loop
  * walk, poll watcher) in win32/libuv*.ts and posix/uv-poll.ts.
- * `process.binding` warns only under --pending-deprecation; test/cross-process runs this module on
- * every Node line we support (20 and 22, plus 24 on real Windows in CI).
+ * `process.binding` and `process._tickCallback` warn only under --pending-deprecation;
+ * test/cross-process runs this module on every Node line we support (Linux 20, 22, 24 and 26;
+ * Windows 20 and 22 under Wine, plus 24 on real Windows in CI).
  */
 import * as net from 'node:net';
 import { nodeEndpointKey, socketKey, type NodeEndpoint } from './endpoint-key';
@@ -35,6 +36,26 @@ let binding: TcpWrapBinding | undefined;
 function tcpWrapBinding(): TcpWrapBinding {
   // eslint-disable-next-line @typescript-eslint/no-explicit-any
   return (binding ??= (process as any).binding('tcp_wrap') as TcpWrapBinding);
+}
+
+type TickRunner = () => void;
+
+/** Node's own drain of the nextTick queue and the microtasks (lib/internal/bootstrap/node.js), if this Node still exposes it. */
+const tickCallback = (process as unknown as { _tickCallback?: TickRunner })._tickCallback;
+const NOOP = (): void => undefined;
+
+/**
+ * Runs what a callback from libuv left queued: process.nextTick() callbacks and promise
+ * continuations. Node runs them after every callback it makes into JavaScript itself (its
+ * MakeCallback); a function koffi calls from a libuv callback is not one of those. Node 20 to 24
+ * still ran them when that function returned; Node 26 leaves them queued until Node's next own
+ * callback (a timer, other I/O), which may be never. A libuv callback through koffi ends with this.
+ * Without `process._tickCallback` (a Node that dropped it), an immediate is queued instead: Node
+ * runs them when that immediate's callback returns, in the same loop iteration.
+ */
+export function runQueuedTicks(): void {
+  if (typeof tickCallback === 'function') tickCallback.call(process);
+  else setImmediate(NOOP);
 }
 
 /**

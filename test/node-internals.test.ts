@@ -157,3 +157,42 @@ describe('addressKeyOf', () => {
     expect(tcpHandleOf(accepted)).toBeUndefined();
   });
 });
+
+describe('runQueuedTicks', () => {
+  type Internals = typeof import('../src/node-internals');
+  const withTickCallback = (value: unknown, run: (internals: Internals) => void): void => {
+    const proc = process as unknown as { _tickCallback?: unknown };
+    const own = Object.getOwnPropertyDescriptor(proc, '_tickCallback');
+    proc._tickCallback = value;
+    try {
+      jest.isolateModules(() => run(require('../src/node-internals') as Internals));
+    } finally {
+      if (own) Object.defineProperty(proc, '_tickCallback', own);
+      else delete proc._tickCallback;
+    }
+  };
+
+  it("calls Node's own drain of the nextTick queue and the microtasks, on process", () => {
+    const drain = jest.fn();
+    withTickCallback(drain, ({ runQueuedTicks }) => runQueuedTicks());
+    expect(drain).toHaveBeenCalledTimes(1);
+    expect(drain.mock.contexts[0]).toBe(process);
+  });
+
+  it('queues an immediate instead on a Node without process._tickCallback (its callback scope runs them)', () => {
+    const immediate = jest.spyOn(global, 'setImmediate');
+    try {
+      withTickCallback(undefined, ({ runQueuedTicks }) => runQueuedTicks());
+      expect(immediate).toHaveBeenCalledTimes(1);
+    } finally {
+      immediate.mockRestore();
+    }
+  });
+
+  it('really runs what is queued when called where Node would not (the drain is the real one here)', () => {
+    const ran: string[] = [];
+    process.nextTick(() => ran.push('tick'));
+    jest.requireActual<Internals>('../src/node-internals').runQueuedTicks();
+    expect(ran).toEqual(['tick']);
+  });
+});

@@ -3,12 +3,14 @@
  * addons (koffi.load(null) is the running executable). It tells when a descriptor is readable or
  * writable without reading it: Node itself must never read a Unix socket that carries SCM_RIGHTS,
  * because read() would close the descriptors that ride with the bytes. Callbacks run on the event
- * loop thread, like any libuv callback. https://docs.libuv.org/en/v1.x/poll.html
+ * loop thread, like any libuv callback, and end by running the ticks and promise continuations they
+ * queued (runQueuedTicks). https://docs.libuv.org/en/v1.x/poll.html
  */
 import koffi, { type TypeObject } from 'koffi';
 import { isMainThread } from 'node:worker_threads';
 import { SocketHandoffError } from '../errors';
 import { lazyLibrary } from '../lazy-library';
+import { runQueuedTicks } from '../node-internals';
 import { UV_POLL } from './constants';
 import { posixError } from './posix-error';
 
@@ -36,7 +38,14 @@ function registeredCallbacks(): { poll: Pointer; close: Pointer } {
     const pollProto = protoOnce('socket_handoff_uv_poll_cb', 'void socket_handoff_uv_poll_cb(void *handle, int status, int events)');
     const closeProto = protoOnce('socket_handoff_uv_close_cb', 'void socket_handoff_uv_close_cb(void *handle)');
     callbacks = {
-      poll: koffi.register((handle: Pointer, status: number, events: number) => watchers.get(koffi.address(handle))?.(status, events), koffi.pointer(pollProto)),
+      poll: koffi.register((handle: Pointer, status: number, events: number) => {
+        try {
+          watchers.get(koffi.address(handle))?.(status, events);
+        } finally {
+          // What the watcher queued (a resolved send(), a nextTick 'close') runs now, as after any Node callback.
+          runQueuedTicks();
+        }
+      }, koffi.pointer(pollProto)),
       close: koffi.register((handle: Pointer) => {
         const address = koffi.address(handle);
         const memory = closing.get(address);

@@ -30,7 +30,7 @@ const LINUX_LINES: { label: string; line: string }[] =
     ? []
     : [
         { label: `Linux Node ${SYSTEM_MAJOR} (native)`, line: 'linux' },
-        ...['22', '24'].filter((major) => major !== SYSTEM_MAJOR).map((major) => ({ label: `Linux Node ${major} (native, scripts/linux-node)`, line: `linux-${major}` })),
+        ...['22', '24', '26'].filter((major) => major !== SYSTEM_MAJOR).map((major) => ({ label: `Linux Node ${major} (native, scripts/linux-node)`, line: `linux-${major}` })),
       ];
 
 /** Where the channel tests run: every Windows line, plus every Linux line natively on Linux. */

@@ -4,6 +4,7 @@
  */
 import * as path from 'node:path';
 import { Worker } from 'node:worker_threads';
+import { CHANNEL_RUNTIMES, isLinuxLine, runFixture } from '../cross-process/fixture-runner';
 import { describeOnLinux } from '../support/platform';
 
 const dist = path.resolve(__dirname, '..', '..', 'dist');
@@ -29,4 +30,15 @@ describeOnLinux('PollWatcher', 'libuv polls descriptors of the Linux channel', (
     expect(codes).toEqual(['ERR_NOT_MAIN_THREAD', 'ERR_NOT_MAIN_THREAD', 'ERR_NOT_MAIN_THREAD']);
   });
 
+  // Node 26 no longer runs them when a function koffi called from libuv returns (node-internals.ts runQueuedTicks).
+  it.each(CHANNEL_RUNTIMES.filter(({ line }) => isLinuxLine(line)))(
+    "runs what a callback queued (nextTick, promise continuations) before Node's next own callback, on $label",
+    async ({ line }) => {
+      const { status, result } = await runFixture<{ tick: boolean; microtask: boolean; order: string[]; error?: unknown }>('uv-poll-ticks.js', [], line);
+      expect(result.error).toBeUndefined();
+      expect(status).toBe(0);
+      expect(result).toEqual({ tick: true, microtask: true, order: ['callback', 'tick', 'microtask'] });
+    },
+    30000,
+  );
 });
