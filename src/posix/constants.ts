@@ -29,6 +29,7 @@ export const LOCK_EX = 2;
 export const LOCK_NB = 4;
 export const EINTR = 4;
 export const EAGAIN = 11;
+export const ECONNRESET = 104;
 /** sizeof(struct sockaddr_un): sa_family_t sun_family; char sun_path[108]. */
 export const SOCKADDR_UN_SIZE = 110;
 export const SUN_PATH_MAX = 107;

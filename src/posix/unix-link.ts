@@ -20,6 +20,7 @@ import { SocketHandoffError } from '../errors';
 import {
   CMSG_HEADER_SIZE,
   EAGAIN,
+  ECONNRESET,
   EINTR,
   F_DUPFD_CLOEXEC,
   MSG_CMSG_CLOEXEC,
@@ -100,6 +101,10 @@ export class UnixLink extends EventEmitter {
   #deferred: NodeJS.Timeout | undefined;
   #ending = false;
   #shutDown = false;
+  /** Set once a write failed: nothing more is written, and the link closes once it has read what is left. */
+  #writeFailed = false;
+  /** ECONNRESET that a read reported before the bytes still queued (see #readBurst); the link closes with it at their end. */
+  #resetError: Error | undefined;
   #destroyed = false;
   #closed = false;
 
@@ -142,7 +147,7 @@ export class UnixLink extends EventEmitter {
   }
 
   get writable(): boolean {
-    return !this.#destroyed && !this.#ending;
+    return !this.#destroyed && !this.#ending && !this.#writeFailed;
   }
 
   /** True once 'close' was emitted. */
@@ -179,7 +184,7 @@ export class UnixLink extends EventEmitter {
         return !this.#destroyed;
       }
       if (errno !== EAGAIN) {
-        this.destroy(posixError('sendmsg', errno));
+        this.#failWrite(errno);
         return false;
       }
     }
@@ -194,7 +199,7 @@ export class UnixLink extends EventEmitter {
    * sent (a sender at its deadline, docs/protocol.md).
    */
   readNow(): void {
-    if (!this.#destroyed) this.#read();
+    if (!this.#destroyed) this.#read(true);
   }
 
   /**
@@ -205,7 +210,7 @@ export class UnixLink extends EventEmitter {
   drain(): void {
     if (this.#destroyed) return;
     shutdown(this.fd, SHUT_RD);
-    this.#read();
+    this.#read(true);
   }
 
   /**
@@ -310,7 +315,7 @@ export class UnixLink extends EventEmitter {
     if (status < 0) {
       // libuv reports POLLERR (e.g. the peer closed with our data unsent) as EBADF and stops
       // watching. Read what is left (EOF closes the link), then let a write name the real error.
-      this.#read();
+      this.#read(true);
       if (!this.#destroyed && this.#queue.length > 0) this.#flush();
       if (!this.#destroyed) this.destroy(posixError('uv_poll', -status));
       return;
@@ -319,8 +324,19 @@ export class UnixLink extends EventEmitter {
     if (events & UV_READABLE && !this.#destroyed) this.#read();
   }
 
+  /**
+   * A write failed (EPIPE, ECONNRESET: the peer closed or shut its reading side). Whatever the peer
+   * wrote before is still queued here and may decide something (acks: a receiver that adopted a
+   * socket, then died), so it is all read, synchronously, before the link closes with the error.
+   */
+  #failWrite(errno: number): void {
+    this.#writeFailed = true;
+    this.#read(true);
+    this.destroy(posixError('sendmsg', errno));
+  }
+
   #flush(): void {
-    if (this.#reading > 0) return;
+    if (this.#reading > 0 || this.#writeFailed) return;
     while (this.#queue.length > 0 && !this.#destroyed) {
       const entry = this.#queue[0];
       const errno = this.#sendOne(entry);
@@ -329,7 +345,7 @@ export class UnixLink extends EventEmitter {
         return;
       }
       if (errno !== 0) {
-        this.destroy(posixError('sendmsg', errno));
+        this.#failWrite(errno);
         return;
       }
       if (entry.fd !== undefined) {
@@ -348,14 +364,15 @@ export class UnixLink extends EventEmitter {
   }
 
   /**
-   * Reads up to CALLS_PER_EVENT x MESSAGES_PER_CALL messages. What 'data' listeners write
+   * Reads up to CALLS_PER_EVENT x MESSAGES_PER_CALL messages, or with `all` everything already
+   * queued (until the read would block, or the end of the stream). What 'data' listeners write
    * meanwhile is held, then sent in as few sendmsg calls as the descriptors attached allow; then
    * 'readEnd'.
    */
-  #read(): void {
+  #read(all = false): void {
     this.#reading++;
     try {
-      this.#readBurst();
+      this.#readBurst(all ? Infinity : CALLS_PER_EVENT);
     } finally {
       this.#reading--;
     }
@@ -389,14 +406,21 @@ export class UnixLink extends EventEmitter {
     queue.splice(0, queue.length, ...joined);
   }
 
-  #readBurst(): void {
-    for (let call = 0; call < CALLS_PER_EVENT && !this.#destroyed; call++) {
+  #readBurst(calls: number): void {
+    for (let call = 0; call < calls && !this.#destroyed; call++) {
       this.#readTemplate.copy(this.#view, 0);
       const count = recvmmsg(this.fd, this.#base, MESSAGES_PER_CALL, MSG_DONTWAIT | MSG_CMSG_CLOEXEC, null);
       if (count < 0) {
         const errno = lastErrno();
         if (errno === EINTR) continue;
         if (errno === EAGAIN) return;
+        // recvmmsg() reports an error pending on the socket before it reads anything, and clears
+        // it. A peer that closed with bytes of ours unread leaves ECONNRESET pending, but what it
+        // wrote before is still queued here (a receiver's acks): read on, to the end of the stream.
+        if (errno === ECONNRESET && this.#resetError === undefined) {
+          this.#resetError = posixError('recvmmsg', errno);
+          continue;
+        }
         this.destroy(posixError('recvmmsg', errno));
         return;
       }
@@ -440,7 +464,7 @@ export class UnixLink extends EventEmitter {
     }
     if (chunk.length === 0) {
       for (const d of descriptors) d.close();
-      this.destroy();
+      this.destroy(this.#resetError);
       return;
     }
     // Truncated with room to spare: the kernel could not install them here (see the top).

@@ -317,6 +317,36 @@ describeOnLinux('a Node sender against raw receivers', WHY, () => {
     raw.server.close();
   });
 
+  it('version 2: acks the receiver wrote before it went away count when a later send finds it gone; what it never acknowledged comes back', async () => {
+    const raw = await rawReceiver([1, 2]);
+    // Answers gather unread for a second, as they do for 5 ms by default: the window the receiver dies in.
+    const sender = await openSender(raw.endpoint, { ackReadDelay: 1000 });
+    const { socket, next } = await raw.conn;
+    const pairs = [await tcpPair(), await tcpPair(), await tcpPair()];
+    const outcome = (i: number) =>
+      sender.send(pairs[i].accepted).then(
+        (result) => result,
+        (err: NodeJS.ErrnoException) => err.code,
+      );
+    const sent = [outcome(0), outcome(1)];
+    expect(await next()).toMatchObject({ type: 'socket', id: 1 });
+    expect(await next()).toMatchObject({ type: 'socket', id: 2 });
+    // Adopted on receipt: acked, then the receiver dies (its copies with it) before the sender reads the acks.
+    socket.end(encodeFrame({ type: 'ack', id: 1 }));
+    socket.destroy();
+    await new Promise((resolve) => setTimeout(resolve, 50));
+    // This frame finds the channel gone (EPIPE). The ack of the first was in the channel: it counts.
+    sent.push(outcome(2));
+    expect(await Promise.all(sent)).toEqual([{ id: 1, receiverPid: process.pid }, 'ERR_RECEIVER_GONE', 'ERR_RECEIVER_GONE']);
+    // The first is the receiver's (this copy closed); the other two were given back.
+    expect(pairs.map(({ accepted }) => accepted.destroyed)).toEqual([true, false, false]);
+    for (const { client, accepted } of pairs) {
+      client.destroy();
+      accepted.destroy();
+    }
+    raw.server.close();
+  });
+
   it('version 2: an ack already waiting in the channel at the deadline counts, even if the event loop was too busy to read it', async () => {
     const raw = await rawReceiver([1, 2]);
     const sender = await openSender(raw.endpoint, { ackTimeout: 100 });

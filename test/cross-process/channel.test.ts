@@ -105,6 +105,9 @@ describe.each(CHANNEL_RUNTIMES)('hand-off channel, $label', ({ line }) => {
     // At least one kill per MAX answered connections, minus the last window, which may not complete.
     expect(r.receiversKilled).toBeGreaterThanOrEqual(Math.floor(r.total / kills[1]) - 1);
     expect(r.bad).toEqual([]);
+    // No receiver served a connection whose hand-off failed on the sender's side (an ack it wrote
+    // before it died must still count there).
+    expect(r.answeredAfterFailedSend).toEqual([]);
     // Only a connection whose hand-off a receiver had acknowledged may go unanswered when it dies.
     expect(r.answeredOnce + r.lostAfterAdoptionByDead).toBe(r.total);
     // A killed receiver takes down at most what it held: the 16 connections the load keeps in flight.

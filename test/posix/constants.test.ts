@@ -41,6 +41,7 @@ const C_EXPRESSIONS: Record<string, string> = {
   LOCK_NB: 'LOCK_NB',
   EINTR: 'EINTR',
   EAGAIN: 'EAGAIN',
+  ECONNRESET: 'ECONNRESET',
   SHUT_RD: 'SHUT_RD',
   SHUT_WR: 'SHUT_WR',
   SOCKADDR_UN_SIZE: 'sizeof(struct sockaddr_un)',

@@ -5,6 +5,7 @@ import * as net from 'node:net';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import * as libc from '../../src/posix/libc';
+import { SHUT_RD } from '../../src/posix/constants';
 import { connectUnix } from '../../src/posix/unix-connect';
 import type { UnixLink } from '../../src/posix/unix-link';
 import { UnixListener } from '../../src/posix/unix-listener';
@@ -33,6 +34,14 @@ describeOnLinux('UnixLink', 'Unix sockets with SCM_RIGHTS', () => {
     const a = await connectUnix(listener.path, 1000);
     while (accepted.length === 0) await new Promise((resolve) => setImmediate(resolve));
     return [a, accepted[0]];
+  }
+
+  /** What a link emits, in order: `data <text>` and `error <code> <syscall>`; `closed` resolves on 'close'. */
+  function record(link: UnixLink): { events: string[]; closed: Promise<void> } {
+    const events: string[] = [];
+    link.on('data', (chunk: Buffer) => events.push(`data ${chunk}`));
+    link.on('error', (err: NodeJS.ErrnoException) => events.push(`error ${err.code} ${err.syscall}`));
+    return { events, closed: new Promise((resolve) => link.on('close', () => resolve())) };
   }
 
   function collect(link: UnixLink): Promise<{ data: Buffer; descriptors: ReceivedDescriptor[] }> {
@@ -198,6 +207,83 @@ describeOnLinux('UnixLink', 'Unix sockets with SCM_RIGHTS', () => {
     await closed;
     await new Promise((resolve) => setTimeout(resolve, 100));
     expect(chunks).toEqual(['one;', 'two;', 'three;']);
+    a.destroy();
+  });
+
+  it('readNow() reads everything already queued, past the messages one readable event takes', async () => {
+    const [a, b] = await pair();
+    const before = openDescriptors();
+    b.deferReads(10_000);
+    const got: string[] = [];
+    b.on('data', (chunk: Buffer, ds: ReceivedDescriptor[]) => {
+      got.push(String(chunk));
+      for (const d of ds) d.close();
+    });
+    // Forty messages (a descriptor ends each), where one readable event reads at most sixteen.
+    for (let i = 0; i < 40; i++) a.writeWithDescriptor(Buffer.from(`frame ${i};`), 0);
+    await new Promise((resolve) => setTimeout(resolve, 30));
+    expect(got).toEqual([]);
+    b.readNow();
+    expect(got).toEqual(Array.from({ length: 40 }, (_, i) => `frame ${i};`));
+    expect(openDescriptors()).toBe(before);
+    a.destroy();
+    b.destroy();
+  });
+
+  it.each([
+    ['write', (link: UnixLink) => link.write(Buffer.from('x'))],
+    ['writeWithDescriptor', (link: UnixLink) => link.writeWithDescriptor(Buffer.from('x'), 0)],
+  ])('a %s that finds the peer gone first reads what the peer wrote before it went, even while reads are deferred', async (_name, write) => {
+    const [a, b] = await pair();
+    const { events, closed } = record(b);
+    b.deferReads(10_000);
+    a.write(Buffer.from('ack 1;'));
+    a.write(Buffer.from('ack 2;'));
+    await new Promise((resolve) => setTimeout(resolve, 30));
+    a.destroy();
+    await new Promise((resolve) => a.on('close', resolve));
+    expect(events).toEqual([]);
+    const before = openDescriptors();
+    expect(write(b)).toBe(false);
+    // Read synchronously, before the write returned: the bytes, then the end of the stream.
+    expect(events.join('|')).toMatch(/^data ack 1;(\|data )?ack 2;$/);
+    expect(b.destroyed).toBe(true);
+    expect(b.write(Buffer.from('y'))).toBe(false);
+    await closed;
+    expect(openDescriptors()).toBe(before - 1); // its own socket; no copy of descriptor 0 was kept
+  });
+
+  it('a peer that closed with our bytes unread: what it wrote before is still read, then the link closes with ECONNRESET', async () => {
+    const [a, b] = await pair();
+    const { events, closed } = record(b);
+    a.deferReads(10_000);
+    b.deferReads(10_000);
+    b.write(Buffer.from('socket 1;')); // never read by a
+    a.write(Buffer.from('ack 0;'));
+    await new Promise((resolve) => setTimeout(resolve, 30));
+    a.destroy(); // with 'socket 1;' unread: the kernel leaves ECONNRESET pending on b
+    await new Promise((resolve) => setTimeout(resolve, 30));
+    // recvmmsg() reports the pending ECONNRESET before any byte; the bytes are read all the same.
+    b.readNow();
+    expect(events).toEqual(['data ack 0;']);
+    await closed;
+    expect(events).toEqual(['data ack 0;', 'error ECONNRESET recvmmsg']);
+  });
+
+  it('a peer that only shut its reading side: a failed write reads what is queued, then closes with EPIPE', async () => {
+    const [a, b] = await pair();
+    const { events, closed } = record(b);
+    a.write(Buffer.from('still here;'));
+    a.deferReads(10_000); // a UnixLink would read its own end of stream and close: keep it open
+    libc.shutdown(a.fd, SHUT_RD);
+    b.deferReads(10_000);
+    await new Promise((resolve) => setTimeout(resolve, 30));
+    // The peer is alive, so the stream does not end: the read stops where it would block, and the
+    // write is not retried (no loop between the failed write and the read).
+    expect(b.write(Buffer.from('x'))).toBe(false);
+    expect(events).toEqual(['data still here;']);
+    await closed;
+    expect(events).toEqual(['data still here;', 'error EPIPE sendmsg']);
     a.destroy();
   });
 
