@@ -15,6 +15,8 @@ import { openSender } from '../../src/channel/sender';
 import * as libc from '../../src/posix/libc';
 import { connectUnix } from '../../src/posix/unix-connect';
 import type { UnixLink } from '../../src/posix/unix-link';
+import { UnixListener } from '../../src/posix/unix-listener';
+import type { ReceivedDescriptor } from '../../src/posix/received-descriptor';
 import { describeOnLinux } from '../support/platform';
 import { openDescriptors, sendWithDescriptors } from '../support/send-descriptors';
 
@@ -332,7 +334,7 @@ describeOnLinux('a Node sender against raw receivers', WHY, () => {
     expect(await next()).toMatchObject({ type: 'socket', id: 1 });
     expect(await next()).toMatchObject({ type: 'socket', id: 2 });
     // Adopted on receipt: acked, then the receiver dies (its copies with it) before the sender reads the acks.
-    socket.end(encodeFrame({ type: 'ack', id: 1 }));
+    await new Promise((resolve) => socket.write(encodeFrame({ type: 'ack', id: 1 }), resolve));
     socket.destroy();
     await new Promise((resolve) => setTimeout(resolve, 50));
     // This frame finds the channel gone (EPIPE). The ack of the first was in the channel: it counts.
@@ -345,6 +347,43 @@ describeOnLinux('a Node sender against raw receivers', WHY, () => {
       accepted.destroy();
     }
     raw.server.close();
+  });
+
+  it('version 2: an ack counts when the receiver died with frames of ours unread (the read meets ECONNRESET before the ack)', async () => {
+    const endpoint = path.join(dir, `reset-${Math.random().toString(36).slice(2)}.sock`);
+    let accepted: (link: UnixLink) => void = () => undefined;
+    const connected = new Promise<UnixLink>((resolve) => (accepted = resolve));
+    const listener = UnixListener.listen(endpoint, (link) => accepted(link), () => undefined);
+    const opening = openSender(endpoint, { ackReadDelay: 300 });
+    const link = await connected;
+    link.on('error', () => undefined);
+    link.on('data', (_chunk: Buffer, descriptors: ReceivedDescriptor[] = []) => descriptors.forEach((d) => d.close()));
+    const { next } = frameReader(link);
+    link.write(encodeFrame({ type: 'hello', role: 'receiver', versions: [1, 2], pid: process.pid, nonce: 'n', secret: false }));
+    expect(await next()).toMatchObject({ type: 'hello', role: 'sender', version: 2 });
+    link.write(encodeFrame({ type: 'ready' }));
+    const sender = await opening;
+    const pairs = [await tcpPair(), await tcpPair()];
+    const outcome = (i: number) =>
+      sender.send(pairs[i].accepted).then(
+        (result) => result,
+        (err: NodeJS.ErrnoException) => err.code,
+      );
+    const sent = [outcome(0)];
+    expect(await next()).toMatchObject({ type: 'socket', id: 1 });
+    link.deferReads(10_000); // from here on the receiver reads nothing
+    link.write(encodeFrame({ type: 'ack', id: 1 }));
+    sent.push(outcome(1));
+    await new Promise((resolve) => setTimeout(resolve, 50));
+    // Dies with the second socket frame unread: the kernel leaves ECONNRESET pending on the sender's end.
+    link.destroy();
+    expect(await Promise.all(sent)).toEqual([{ id: 1, receiverPid: process.pid }, 'ERR_RECEIVER_GONE']);
+    expect(pairs.map(({ accepted }) => accepted.destroyed)).toEqual([true, false]);
+    for (const { client, accepted } of pairs) {
+      client.destroy();
+      accepted.destroy();
+    }
+    listener.close();
   });
 
   it('version 2: an ack already waiting in the channel at the deadline counts, even if the event loop was too busy to read it', async () => {
