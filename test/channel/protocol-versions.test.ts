@@ -11,12 +11,11 @@ import * as path from 'node:path';
 import { monotonicMicros } from '../../src/channel/clock';
 import { encodeFrame, FrameDecoder } from '../../src/channel/frame-codec';
 import { openReceiver, type SocketReceiver } from '../../src/channel/receiver';
-import { openSender } from '../../src/channel/sender';
+import { openSender, type SendResult } from '../../src/channel/sender';
 import * as libc from '../../src/posix/libc';
 import { connectUnix } from '../../src/posix/unix-connect';
 import type { UnixLink } from '../../src/posix/unix-link';
-import { UnixListener } from '../../src/posix/unix-listener';
-import type { ReceivedDescriptor } from '../../src/posix/received-descriptor';
+import { rawReceiver as rawUnixReceiver } from '../support/channel-peers';
 import { describeOnLinux } from '../support/platform';
 import { openDescriptors, sendWithDescriptors } from '../support/send-descriptors';
 
@@ -189,6 +188,19 @@ describeOnLinux('a Node sender against raw receivers', WHY, () => {
   beforeAll(() => (dir = fs.mkdtempSync(path.join(os.tmpdir(), 'versions-sender-'))));
   afterAll(() => fs.rmSync(dir, { recursive: true, force: true }));
 
+  /** What a send settles with: its result, or its error's code (so no rejection goes unhandled meanwhile). */
+  const settled = (sent: Promise<SendResult>) =>
+    sent.then(
+      (result) => result,
+      (err: NodeJS.ErrnoException) => err.code,
+    );
+  const closePairs = (pairs: { client: net.Socket; accepted: net.Socket }[]) => {
+    for (const { client, accepted } of pairs) {
+      client.destroy();
+      accepted.destroy();
+    }
+  };
+
   /** A raw receiver offering `versions`; plain reads close the descriptors that come (they are copies). */
   async function rawReceiver(versions: number[]) {
     const endpoint = path.join(dir, `r${versions.join('')}-${Math.random().toString(36).slice(2)}.sock`);
@@ -311,10 +323,7 @@ describeOnLinux('a Node sender against raw receivers', WHY, () => {
     await expect(sentSecond).rejects.toEqual(expect.objectContaining({ code: 'ERR_HANDOFF_TIMEOUT' }));
     expect(await next()).toEqual({ type: 'abort', id: 2 });
     expect(second.accepted.destroyed).toBe(false);
-    for (const { client, accepted } of [first, second]) {
-      client.destroy();
-      accepted.destroy();
-    }
+    closePairs([first, second]);
     await sender.close();
     raw.server.close();
   });
@@ -325,12 +334,7 @@ describeOnLinux('a Node sender against raw receivers', WHY, () => {
     const sender = await openSender(raw.endpoint, { ackReadDelay: 1000 });
     const { socket, next } = await raw.conn;
     const pairs = [await tcpPair(), await tcpPair(), await tcpPair()];
-    const outcome = (i: number) =>
-      sender.send(pairs[i].accepted).then(
-        (result) => result,
-        (err: NodeJS.ErrnoException) => err.code,
-      );
-    const sent = [outcome(0), outcome(1)];
+    const sent = [settled(sender.send(pairs[0].accepted)), settled(sender.send(pairs[1].accepted))];
     expect(await next()).toMatchObject({ type: 'socket', id: 1 });
     expect(await next()).toMatchObject({ type: 'socket', id: 2 });
     // Adopted on receipt: acked, then the receiver dies (its copies with it) before the sender reads the acks.
@@ -338,52 +342,37 @@ describeOnLinux('a Node sender against raw receivers', WHY, () => {
     socket.destroy();
     await new Promise((resolve) => setTimeout(resolve, 50));
     // This frame finds the channel gone (EPIPE). The ack of the first was in the channel: it counts.
-    sent.push(outcome(2));
+    sent.push(settled(sender.send(pairs[2].accepted)));
     expect(await Promise.all(sent)).toEqual([{ id: 1, receiverPid: process.pid }, 'ERR_RECEIVER_GONE', 'ERR_RECEIVER_GONE']);
     // The first is the receiver's (this copy closed); the other two were given back.
     expect(pairs.map(({ accepted }) => accepted.destroyed)).toEqual([true, false, false]);
-    for (const { client, accepted } of pairs) {
-      client.destroy();
-      accepted.destroy();
-    }
+    closePairs(pairs);
     raw.server.close();
   });
 
   it('version 2: an ack counts when the receiver died with frames of ours unread (the read meets ECONNRESET before the ack)', async () => {
-    const endpoint = path.join(dir, `reset-${Math.random().toString(36).slice(2)}.sock`);
-    let accepted: (link: UnixLink) => void = () => undefined;
-    const connected = new Promise<UnixLink>((resolve) => (accepted = resolve));
-    const listener = UnixListener.listen(endpoint, (link) => accepted(link), () => undefined);
-    const opening = openSender(endpoint, { ackReadDelay: 300 });
-    const link = await connected;
-    link.on('error', () => undefined);
-    link.on('data', (_chunk: Buffer, descriptors: ReceivedDescriptor[] = []) => descriptors.forEach((d) => d.close()));
-    const { next } = frameReader(link);
+    const raw = rawUnixReceiver(path.join(dir, `reset-${Math.random().toString(36).slice(2)}.sock`));
+    const opening = openSender(raw.listener.path, { ackReadDelay: 300 });
+    const { link, reader } = await raw.accept();
     link.write(encodeFrame({ type: 'hello', role: 'receiver', versions: [1, 2], pid: process.pid, nonce: 'n', secret: false }));
-    expect(await next()).toMatchObject({ type: 'hello', role: 'sender', version: 2 });
+    expect(await reader.next()).toMatchObject({ type: 'hello', role: 'sender', version: 2 });
     link.write(encodeFrame({ type: 'ready' }));
     const sender = await opening;
     const pairs = [await tcpPair(), await tcpPair()];
-    const outcome = (i: number) =>
-      sender.send(pairs[i].accepted).then(
-        (result) => result,
-        (err: NodeJS.ErrnoException) => err.code,
-      );
-    const sent = [outcome(0)];
-    expect(await next()).toMatchObject({ type: 'socket', id: 1 });
+    const sent = [settled(sender.send(pairs[0].accepted))];
+    const first = await reader.nextWithFds();
+    expect(first?.message).toMatchObject({ type: 'socket', id: 1 });
+    first?.fds.forEach((fd) => fs.closeSync(fd));
     link.deferReads(10_000); // from here on the receiver reads nothing
     link.write(encodeFrame({ type: 'ack', id: 1 }));
-    sent.push(outcome(1));
+    sent.push(settled(sender.send(pairs[1].accepted)));
     await new Promise((resolve) => setTimeout(resolve, 50));
     // Dies with the second socket frame unread: the kernel leaves ECONNRESET pending on the sender's end.
     link.destroy();
     expect(await Promise.all(sent)).toEqual([{ id: 1, receiverPid: process.pid }, 'ERR_RECEIVER_GONE']);
     expect(pairs.map(({ accepted }) => accepted.destroyed)).toEqual([true, false]);
-    for (const { client, accepted } of pairs) {
-      client.destroy();
-      accepted.destroy();
-    }
-    listener.close();
+    closePairs(pairs);
+    raw.close();
   });
 
   it('version 2: an ack already waiting in the channel at the deadline counts, even if the event loop was too busy to read it', async () => {
