@@ -131,6 +131,9 @@ export function holdReading(handle: TcpWrap): () => void {
   };
 }
 
+/** What takeReadableBuffer() returns when nothing is buffered: one empty Buffer, not one per call. */
+const NO_BYTES = Buffer.alloc(0);
+
 /** The part of a Readable's internal state that says a _read() is outstanding. */
 interface ReadingState {
   reading: boolean;
@@ -151,7 +154,7 @@ function readingState(socket: net.Socket): ReadingState | undefined {
  * held no data ever comes to clear it, and a later resume() then never starts the handle again.
  */
 export function takeReadableBuffer(socket: net.Socket): Buffer {
-  if (socket.readableLength === 0) return Buffer.alloc(0);
+  if (socket.readableLength === 0) return NO_BYTES;
   const state = readingState(socket);
   const wasReading = state?.reading;
   const chunks: Buffer[] = [];

@@ -19,9 +19,9 @@ export class FrameError extends SocketHandoffError {
 /** Strict UTF-8 (a malformed byte throws). One for every frame: decode() without `stream` keeps no state. */
 const utf8 = new TextDecoder('utf-8', { fatal: true });
 
-/** Encodes one message as a frame. */
-export function encodeFrame(message: object, maxSize = MAX_FRAME_SIZE): Buffer {
-  const json = JSON.stringify(message);
+/** Encodes one message as a frame: a message object, or its JSON text already serialised. */
+export function encodeFrame(message: object | string, maxSize = MAX_FRAME_SIZE): Buffer {
+  const json = typeof message === 'string' ? message : JSON.stringify(message);
   const size = Buffer.byteLength(json, 'utf8');
   if (size > maxSize) {
     throw new FrameError('ERR_FRAME_TOO_LARGE', `frame of ${size} bytes exceeds the limit of ${maxSize} bytes`);

@@ -67,10 +67,10 @@ export class FrameConnection extends EventEmitter {
   }
 
   /**
-   * Writes one message, with a copy of `descriptor` attached if given; false if the connection is
-   * already gone.
+   * Writes one message (an object, or its JSON text), with a copy of `descriptor` attached if
+   * given; false if the connection is already gone.
    */
-  send(message: object, descriptor?: number): boolean {
+  send(message: object | string, descriptor?: number): boolean {
     const frame = encodeFrame(message, this.#maxFrameSize);
     if (descriptor === undefined) {
       if (!this.open) return false;

@@ -74,13 +74,20 @@ interface Pending {
 const EMPTY = Buffer.alloc(0);
 const NOTHING = (): void => undefined;
 
-/** Whether JSON can carry `value` (JSON.stringify throws on a cycle or a BigInt, and gives undefined for a function or a symbol). */
-function isJsonValue(value: unknown): boolean {
+/**
+ * `meta` as JSON text, serialised once: the frame carries this text. Throws ERR_INVALID_ARG_VALUE
+ * when JSON cannot carry it (JSON.stringify throws on a cycle or a BigInt, and gives undefined for
+ * a function or a symbol).
+ */
+function metaJson(value: unknown): string {
+  let json: string | undefined;
   try {
-    return JSON.stringify(value) !== undefined;
+    json = JSON.stringify(value);
   } catch {
-    return false;
+    json = undefined;
   }
+  if (json === undefined) throw invalidArgValue('options.meta', 'a JSON-serialisable value', value);
+  return json;
 }
 
 function headBytes(head: unknown): Buffer {
@@ -185,9 +192,8 @@ export class SocketSender extends EventEmitter {
     const opts = checkOptionsObject(options) as SendOptions;
     const head = headBytes(opts.head);
     if (opts.keepOpen !== undefined && typeof opts.keepOpen !== 'boolean') throw invalidArgType('options.keepOpen', 'a boolean', opts.keepOpen);
-    // Checked here, before the socket is touched; the frame carries the value as it is now.
-    if (opts.meta !== undefined && !isJsonValue(opts.meta)) throw invalidArgValue('options.meta', 'a JSON-serialisable value', opts.meta);
-    const meta = opts.meta;
+    // Serialised here, before the socket is touched; the frame carries the value as it is now.
+    const meta = opts.meta === undefined ? undefined : metaJson(opts.meta);
     const id = this.#nextId++;
     const { fields, descriptor, release, settle = NOTHING } = this.#transport.attach(socket, this.receiverPid, this.#socketForm);
     const buffered = isSocket ? takeReadableBuffer(socket) : EMPTY;
@@ -228,7 +234,7 @@ export class SocketSender extends EventEmitter {
     fields: Record<string, unknown>,
     descriptor: number | undefined,
     head: Buffer,
-    meta: unknown,
+    meta: string | undefined,
     halfOpen: boolean | undefined,
     restore: () => void,
     letGo: () => void,
@@ -240,12 +246,13 @@ export class SocketSender extends EventEmitter {
       kind,
       ...fields,
       head: head.length ? head.toString('base64') : undefined,
-      meta,
       halfOpen,
       deadline: this.protocolVersion >= PROTOCOL_V2 ? deadline : undefined,
     };
     try {
-      this.#connection.send(message, descriptor);
+      // `meta` joins as the JSON text send() made of it: one JSON.stringify of it per hand-off.
+      const json = JSON.stringify(message);
+      this.#connection.send(meta === undefined ? json : `${json.slice(0, -1)},"meta":${meta}}`, descriptor);
     } catch (err) {
       restore();
       throw err;
