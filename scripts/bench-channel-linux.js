@@ -140,6 +140,7 @@ async function runPass(key, cpus) {
       };
     }
   }
+  const ackReadDelay = sc.ours.ackReadDelay;
   await stopScenarios(sc);
 
   const scenarios = {};
@@ -190,6 +191,7 @@ async function runPass(key, cpus) {
     node_send_added_latency_us: nodeAdded,
     added_latency_under_load_us: minus(scenarios.ours.latency_us, scenarios.direct.latency_us),
     send_to_resolve_us: scenarios.ours.send_to_ack_us,
+    ack_read_delay_ms: ackReadDelay,
     unloaded: u ? { n: CONFIG.unloaded, in_flight: 1, ...u } : undefined,
     no_errors: clean,
     goals_met: {
@@ -206,7 +208,7 @@ const NOTES = [
   'Rates: completed connections / measured time, over all rounds. A connection completes when the client got exactly "ok <scenario> <pid of the process that must answer> <i>" and the server closed it; anything else counts as an error and fails the goals.',
   'direct: one process accepts and answers. node_send: a front accepts (pauseOnConnect) and child_process.send()s each socket to a forked child that answers. ours: a front accepts (pauseOnConnect) and sender.send()s each socket, all in flight at once, to a receiver started separately that knows only the channel name.',
   'latency_us: per connection, net.connect() in the load generator to the full answer read, p50/p99 (nearest rank), over the measured rounds (in_flight connections at a time: mostly queueing). unloaded.*.latency_us: the same, one connection at a time. added_latency_us = unloaded ours minus unloaded direct, per percentile (not a percentile of differences); added_latency_under_load_us: the same over the rounds.',
-  'send_to_resolve_us: in the ours front, sender.send() to its promise resolving (the receiver adopted and acknowledged), over the rounds (queueing included); unloaded.ours.send_to_resolve_us one at a time. With protocol 2 the sender reads acks ackReadDelay (5 ms) after a send, so this is mostly that delay, not the hand-off (accept_to_adopted_us is the hand-off). accept_to_adopted_us: the front\'s accept callback to the serving process having the socket (process.hrtime is CLOCK_MONOTONIC, one clock for the machine).',
+  'send_to_resolve_us: in the ours front, sender.send() to its promise resolving (the receiver adopted and acknowledged), over the rounds (queueing included); unloaded.ours.send_to_resolve_us one at a time. With protocol 2 the sender reads acks ackReadDelay (ack_read_delay_ms: the front\'s sender.ackReadDelay) after a send, so this is mostly that delay, not the hand-off (accept_to_adopted_us is the hand-off). accept_to_adopted_us: the front\'s accept callback to the serving process having the socket (process.hrtime is CLOCK_MONOTONIC, one clock for the machine).',
   'cpu_us_per_connection: process CPU time (process.cpuUsage) per connection of the load generator (this process), the front and the serving process, and the busy time of the CPUs in use from /proc/stat (the pinned one in one_cpu, all in all_cpus); "others" in the table = busy minus the bench\'s processes (kernel work outside them, and other programs).',
 ];
 

@@ -35,7 +35,7 @@ function passTable(key, p, r) {
     `added latency vs direct, p50 / p99 µs: ours ${pq(p.added_latency_us)} one at a time, ${pq(p.added_latency_under_load_us)} with ${r.in_flight} in flight; node_send ${pq(p.node_send_added_latency_us)} one at a time`,
     `ours front, sender.send() to resolve, p50 / p99 µs: ${pq(p.send_to_resolve_us)} with ${r.in_flight} in flight (up to ${s.ours.max_sends_pending} pending)` +
       (p.unloaded ? `, ${pq(p.unloaded.ours.send_to_resolve_us)} one at a time` : '') +
-      ' (acks are read ackReadDelay = 5 ms after a send: see accept to adoption for the hand-off itself)',
+      ` (acks are read ackReadDelay = ${p.ack_read_delay_ms} ms after a send: see accept to adoption for the hand-off itself)`,
   );
   if (p.unloaded && p.unloaded.ours.accept_to_adopted_us) {
     const adopted = (n) => pq(p.unloaded[n].accept_to_adopted_us);

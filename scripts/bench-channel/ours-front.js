@@ -51,7 +51,7 @@ async function main() {
   server.on('error', (err) => errors.add('server error', err));
   await new Promise((resolve) => server.listen(0, '127.0.0.1', resolve));
 
-  reply({ ready: true, port: server.address().port, pid: process.pid, servingPid: sender.receiverPid });
+  reply({ ready: true, port: server.address().port, pid: process.pid, servingPid: sender.receiverPid, ackReadDelay: sender.ackReadDelay });
   scenarioCommandLoop({
     reset() {
       handed = 0;

@@ -11,7 +11,8 @@ const SCENARIOS = ['direct', 'node_send', 'ours', 'fast'];
 
 /**
  * Starts every scenario's processes with `startChild(name, script, args)` (a bench/lib.startChild
- * for a script of this folder); resolves with { name: { port, servingPid, processes: [...] } }.
+ * for a script of this folder); resolves with { name: { port, servingPid, processes: [...] } }
+ * (ours also has `ackReadDelay`: its sender's, in ms).
  * `extraArgs` go to both processes of "ours" (e.g. --profile).
  */
 async function startScenarios(startChild, extraArgs = []) {
@@ -36,7 +37,7 @@ async function startScenarios(startChild, extraArgs = []) {
   return {
     direct: { port: d.port, servingPid: d.servingPid, processes: [direct] },
     node_send: { port: n.port, servingPid: n.servingPid, processes: [nodeFront] },
-    ours: { port: o.port, servingPid: o.servingPid, processes: [oursFront, receiver] },
+    ours: { port: o.port, servingPid: o.servingPid, ackReadDelay: o.ackReadDelay, processes: [oursFront, receiver] },
     fast: { port: f.port, servingPid: f.servingPid, processes: [fastFront, fastReceiver] },
   };
 }

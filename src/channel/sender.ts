@@ -160,6 +160,14 @@ export class SocketSender extends EventEmitter {
     );
   }
 
+  /**
+   * Milliseconds the receiver's answers gather after a send before this side reads them: the
+   * `ackReadDelay` option with protocol 2, 0 with protocol 1 (each answer is read as it comes).
+   */
+  get ackReadDelay(): number {
+    return this.#ackReadDelay;
+  }
+
   /** Number of sends waiting for the receiver's answer. */
   get pending(): number {
     return this.#pending.size;

@@ -224,6 +224,7 @@ describeOnLinux('a Node sender against raw receivers', WHY, () => {
     // Version 1 reads every answer as it comes, whatever ackReadDelay says: the receiver waits for the commit.
     const sender = await openSender(raw.endpoint, { ackReadDelay: 1000 });
     expect(sender.protocolVersion).toBe(1);
+    expect(sender.ackReadDelay).toBe(0);
     const { socket, next } = await raw.conn;
     const { client, accepted } = await tcpPair();
     const sent = sender.send(accepted);
@@ -242,6 +243,7 @@ describeOnLinux('a Node sender against raw receivers', WHY, () => {
     const raw = await rawReceiver([1, 2]);
     const sender = await openSender(raw.endpoint, { ackTimeout: 5000 });
     expect(sender.protocolVersion).toBe(2);
+    expect(sender.ackReadDelay).toBe(5); // the default
     const { socket, next } = await raw.conn;
     const { client, accepted } = await tcpPair();
     const sent = sender.send(accepted);
@@ -285,6 +287,7 @@ describeOnLinux('a Node sender against raw receivers', WHY, () => {
   ])('version 2: with ackReadDelay %i, an ack written at once has settled send() 100 ms later: %p', async (ackReadDelay, settledSoon) => {
     const raw = await rawReceiver([1, 2]);
     const sender = await openSender(raw.endpoint, { ackReadDelay });
+    expect(sender.ackReadDelay).toBe(ackReadDelay);
     const { socket, next } = await raw.conn;
     const { client, accepted } = await tcpPair();
     let settled = false;
