@@ -213,6 +213,8 @@ const NOTES = [
 ];
 
 async function main() {
+  // This process is the load generator (and runs the bench): `bench:load` to perf-split.js.
+  if (process.platform === 'linux') process.title = 'bench:load';
   const started = process.hrtime.bigint();
   const originalCpus = host.allowedCpus();
   for (const key of CONFIG.passes) if (!PASS_CPUS[key]) throw new Error(`BENCH_CHANNEL_PASSES: unknown pass ${key}`);

@@ -121,4 +121,12 @@ function cpuSince(since) {
   return { user_us: d.user, system_us: d.system };
 }
 
-module.exports = { reply, errorLog, serveStats, serve, scenarioCommandLoop, cpuSince };
+/**
+ * Names this process `<scenario>:<role>` on Linux, where that is its comm (what ps and perf show):
+ * a system-wide profile of a bench run can then tell the processes apart (perf-split.js).
+ */
+function nameProcess(scenario, role) {
+  if (process.platform === 'linux') process.title = `${scenario}:${role}`;
+}
+
+module.exports = { reply, errorLog, serveStats, serve, scenarioCommandLoop, cpuSince, nameProcess };

@@ -5,7 +5,9 @@
  * stdout: {"ready":true,"port":...,"pid":...}; then answers the commands of common.scenarioCommandLoop.
  */
 const net = require('node:net');
-const { reply, serveStats, serve, scenarioCommandLoop } = require('./common');
+const { reply, serveStats, serve, scenarioCommandLoop, nameProcess } = require('./common');
+
+nameProcess('direct', 'serve');
 
 const stats = serveStats();
 let cpuStart = process.cpuUsage();

@@ -9,7 +9,9 @@
  * stdout: {"ready":true,"port":...,"pid":...,"servingPid":<receiver pid>}; then common.scenarioCommandLoop.
  */
 const path = require('node:path');
-const { reply, errorLog, scenarioCommandLoop } = require('./common');
+const { reply, errorLog, scenarioCommandLoop, nameProcess } = require('./common');
+
+nameProcess('fast', 'front');
 
 const DIST = path.join(__dirname, '..', '..', 'dist');
 const pkg = require(DIST);

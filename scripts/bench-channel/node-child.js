@@ -4,7 +4,9 @@
  * connection with Node's own child_process IPC (process.on('message', (msg, socket))) and answers
  * it. Talks to its front over the same IPC channel: {cmd:'reset'|'stats'} in, {reset}/{stats} out.
  */
-const { serveStats, serve } = require('./common');
+const { serveStats, serve, nameProcess } = require('./common');
+
+nameProcess('node_send', 'serve');
 
 const stats = serveStats();
 let cpuStart = process.cpuUsage();

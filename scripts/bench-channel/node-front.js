@@ -8,7 +8,9 @@
 const net = require('node:net');
 const path = require('node:path');
 const { fork } = require('node:child_process');
-const { reply, errorLog, scenarioCommandLoop } = require('./common');
+const { reply, errorLog, scenarioCommandLoop, nameProcess } = require('./common');
+
+nameProcess('node_send', 'front');
 
 const child = fork(path.join(__dirname, 'node-child.js'), [], { stdio: ['ignore', 'ignore', 'inherit', 'ipc'], windowsHide: true });
 const errors = errorLog();

@@ -9,7 +9,9 @@
  */
 const net = require('node:net');
 const path = require('node:path');
-const { reply, errorLog, scenarioCommandLoop } = require('./common');
+const { reply, errorLog, scenarioCommandLoop, nameProcess } = require('./common');
+
+nameProcess('ours', 'front');
 
 const DIST = path.join(__dirname, '..', '..', 'dist');
 const name = process.argv[2];

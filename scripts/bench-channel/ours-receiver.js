@@ -8,11 +8,12 @@
  * stdout: {"ready":true,"pid":...}; then common.scenarioCommandLoop (reset / stats / exit).
  */
 const path = require('node:path');
-const { reply, serveStats, serve, scenarioCommandLoop } = require('./common');
+const { reply, serveStats, serve, scenarioCommandLoop, nameProcess } = require('./common');
 
 const DIST = path.join(__dirname, '..', '..', 'dist');
 const name = process.argv[2];
 const tag = (process.argv.find((a) => a.startsWith('--as=')) || '--as=ours').slice('--as='.length);
+nameProcess(tag, 'serve');
 const profile = process.argv.includes('--profile') ? require('./profile').installReceiverProfile(DIST) : null;
 const pkg = require(DIST);
 
