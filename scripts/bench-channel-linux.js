@@ -52,6 +52,7 @@ const { runLoad } = require('./bench-channel/load');
 const { SCENARIOS, startScenarios, stopScenarios, ask, mergeStats, runErrors, runGuarded, measureRounds, measureUnloaded, mergeBlocks } = require('./bench-channel/scenarios');
 const { summarizeScenario, ratio } = require('./bench-channel/summary');
 const { printReport } = require('./bench-channel/linux-report');
+const { nameProcess } = require('./bench-channel/common');
 
 const RESULTS_KEY = 'channel_linux';
 const DIR = path.join(__dirname, 'bench-channel');
@@ -140,7 +141,6 @@ async function runPass(key, cpus) {
       };
     }
   }
-  const ackReadDelay = sc.ours.ackReadDelay;
   await stopScenarios(sc);
 
   const scenarios = {};
@@ -191,7 +191,7 @@ async function runPass(key, cpus) {
     node_send_added_latency_us: nodeAdded,
     added_latency_under_load_us: minus(scenarios.ours.latency_us, scenarios.direct.latency_us),
     send_to_resolve_us: scenarios.ours.send_to_ack_us,
-    ack_read_delay_ms: ackReadDelay,
+    ack_read_delay_ms: sc.ours.ackReadDelay,
     unloaded: u ? { n: CONFIG.unloaded, in_flight: 1, ...u } : undefined,
     no_errors: clean,
     goals_met: {
@@ -213,8 +213,8 @@ const NOTES = [
 ];
 
 async function main() {
-  // This process is the load generator (and runs the bench): `bench:load` to perf-split.js.
-  if (process.platform === 'linux') process.title = 'bench:load';
+  // This process is the load generator (and runs the bench).
+  nameProcess('bench', 'load');
   const started = process.hrtime.bigint();
   const originalCpus = host.allowedCpus();
   for (const key of CONFIG.passes) if (!PASS_CPUS[key]) throw new Error(`BENCH_CHANNEL_PASSES: unknown pass ${key}`);

@@ -8,6 +8,7 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import { openReceiver, type SocketReceiver } from '../../src/channel/receiver';
 import { openSender, type SocketSender } from '../../src/channel/sender';
+import { readAll, tcpPair } from '../support/channel-peers';
 import { describeOnLinux, itElsewhere, itOnLinux } from '../support/platform';
 
 const coded = (code: string) => expect.objectContaining({ code });
@@ -54,7 +55,6 @@ describeOnLinux('send() options', 'an in-process channel (Unix socket); the Wind
   let dir: string;
   let receiver: SocketReceiver;
   let sender: SocketSender;
-  let server: net.Server;
   const metas: unknown[] = [];
 
   beforeAll(async () => {
@@ -64,28 +64,18 @@ describeOnLinux('send() options', 'an in-process channel (Unix socket); the Wind
       (socket as net.Socket).end('adopted\n');
     });
     sender = await openSender(receiver.endpoint);
-    server = net.createServer({ pauseOnConnect: true });
-    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
   });
 
   afterAll(async () => {
     await sender.close();
     await receiver.close();
-    server.close();
     fs.rmSync(dir, { recursive: true, force: true });
   });
 
-  /** A connection accepted by `server` (paused) and its client, whose whole answer `reply` collects. */
+  /** An accepted connection (paused) to hand off, and all its client reads until the end. */
   async function connection(): Promise<{ socket: net.Socket; reply: Promise<string> }> {
-    const accepted = new Promise<net.Socket>((resolve) => server.once('connection', resolve));
-    const client = net.connect((server.address() as net.AddressInfo).port, '127.0.0.1');
-    const reply = new Promise<string>((resolve, reject) => {
-      let text = '';
-      client.on('data', (d) => (text += d));
-      client.on('end', () => resolve(text));
-      client.on('error', reject);
-    });
-    return { socket: await accepted, reply };
+    const { client, accepted } = await tcpPair();
+    return { socket: accepted, reply: readAll(client) };
   }
 
   it('gives the receiver meta as JSON carries it', async () => {
