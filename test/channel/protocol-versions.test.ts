@@ -15,7 +15,7 @@ import { openSender, type SendResult } from '../../src/channel/sender';
 import * as libc from '../../src/posix/libc';
 import { connectUnix } from '../../src/posix/unix-connect';
 import type { UnixLink } from '../../src/posix/unix-link';
-import { rawReceiver as rawUnixReceiver } from '../support/channel-peers';
+import { fdOf, rawReceiver as rawUnixReceiver, readAll, tcpPair } from '../support/channel-peers';
 import { describeOnLinux } from '../support/platform';
 import { openDescriptors, sendWithDescriptors } from '../support/send-descriptors';
 
@@ -60,25 +60,6 @@ async function rawSender(endpoint: string, version: number) {
   return { link, hello, next: reader.next };
 }
 
-/** A connected TCP pair: `client` is ours, `accepted` is what gets handed off. */
-async function tcpPair() {
-  const server = net.createServer({ pauseOnConnect: true });
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const acceptedP = new Promise<net.Socket>((resolve) => server.once('connection', resolve));
-  const client = net.connect((server.address() as net.AddressInfo).port, '127.0.0.1');
-  const accepted = await acceptedP;
-  server.close();
-  const answer = () =>
-    new Promise<string>((resolve) => {
-      let out = '';
-      client.on('data', (d) => (out += d));
-      client.on('close', () => resolve(out));
-    });
-  return { client, accepted, answer };
-}
-
-const fdOf = (socket: net.Socket) => (socket as unknown as { _handle: { fd: number } })._handle.fd;
-
 describeOnLinux('protocol versions on the Linux transport', WHY, () => {
   let dir: string;
   let receiver: SocketReceiver;
@@ -100,7 +81,7 @@ describeOnLinux('protocol versions on the Linux transport', WHY, () => {
   it('a Node receiver offers versions 1 and 2, and serves a version-1 sender the version-1 way (ack, commit, adopt)', async () => {
     const peer = await rawSender(receiver.endpoint, 1);
     expect(peer.hello).toMatchObject({ type: 'hello', role: 'receiver', versions: [1, 2] });
-    const { accepted, answer } = await tcpPair();
+    const { client, accepted } = await tcpPair();
     sendWithDescriptors(peer.link.fd, encodeFrame({ type: 'socket', id: 1, kind: 'socket' }), [fdOf(accepted)]);
     expect(await peer.next()).toEqual({ type: 'ack', id: 1 });
     // Not adopted before the commit.
@@ -108,17 +89,17 @@ describeOnLinux('protocol versions on the Linux transport', WHY, () => {
     expect(adopted).not.toContain(1);
     peer.link.write(encodeFrame({ type: 'commit', id: 1 }));
     accepted.destroy();
-    expect(await answer()).toBe('adopted 1\n');
+    expect(await readAll(client)).toBe('adopted 1\n');
     peer.link.destroy();
   });
 
   it('version 2: adopts on receipt, with no commit, when the ack beats the deadline', async () => {
     const peer = await rawSender(receiver.endpoint, 2);
-    const { accepted, answer } = await tcpPair();
+    const { client, accepted } = await tcpPair();
     sendWithDescriptors(peer.link.fd, encodeFrame({ type: 'socket', id: 7, kind: 'socket', deadline: monotonicMicros() + 5_000_000 }), [fdOf(accepted)]);
     expect(await peer.next()).toEqual({ type: 'ack', id: 7 });
     accepted.destroy();
-    expect(await answer()).toBe('adopted 7\n');
+    expect(await readAll(client)).toBe('adopted 7\n');
     expect(await peer.next(200)).toBeUndefined(); // no `held`
     peer.link.destroy();
   });
@@ -144,7 +125,7 @@ describeOnLinux('protocol versions on the Linux transport', WHY, () => {
     // Written before the receiver's event loop runs, so it reads all three in one burst.
     pairs.forEach(({ accepted }, i) => sendWithDescriptors(peer.link.fd, encodeFrame({ type: 'socket', id: 30 + i, kind: 'socket', deadline }), [fdOf(accepted)]));
     for (const { accepted } of pairs) accepted.destroy();
-    expect(await Promise.all(pairs.map(({ answer }) => answer()))).toEqual(['adopted 30\n', 'adopted 31\n', 'adopted 32\n']);
+    expect(await Promise.all(pairs.map(({ client }) => readAll(client)))).toEqual(['adopted 30\n', 'adopted 31\n', 'adopted 32\n']);
     expect([await peer.next(), await peer.next(), await peer.next()]).toEqual([30, 31, 32].map((id) => ({ type: 'ack', id })));
     // The receiver's only writes: the three acks, in one sendmsg (the raw peer writes with its own).
     expect(sendmsg.mock.calls.filter(([fd]) => fd !== peer.link.fd)).toHaveLength(1);
@@ -194,12 +175,6 @@ describeOnLinux('a Node sender against raw receivers', WHY, () => {
       (result) => result,
       (err: NodeJS.ErrnoException) => err.code,
     );
-  const closePairs = (pairs: { client: net.Socket; accepted: net.Socket }[]) => {
-    for (const { client, accepted } of pairs) {
-      client.destroy();
-      accepted.destroy();
-    }
-  };
 
   /** A raw receiver offering `versions`; plain reads close the descriptors that come (they are copies). */
   async function rawReceiver(versions: number[]) {
@@ -326,7 +301,7 @@ describeOnLinux('a Node sender against raw receivers', WHY, () => {
     await expect(sentSecond).rejects.toEqual(expect.objectContaining({ code: 'ERR_HANDOFF_TIMEOUT' }));
     expect(await next()).toEqual({ type: 'abort', id: 2 });
     expect(second.accepted.destroyed).toBe(false);
-    closePairs([first, second]);
+    for (const pair of [first, second]) pair.close();
     await sender.close();
     raw.server.close();
   });
@@ -349,7 +324,7 @@ describeOnLinux('a Node sender against raw receivers', WHY, () => {
     expect(await Promise.all(sent)).toEqual([{ id: 1, receiverPid: process.pid }, 'ERR_RECEIVER_GONE', 'ERR_RECEIVER_GONE']);
     // The first is the receiver's (this copy closed); the other two were given back.
     expect(pairs.map(({ accepted }) => accepted.destroyed)).toEqual([true, false, false]);
-    closePairs(pairs);
+    for (const pair of pairs) pair.close();
     raw.server.close();
   });
 
@@ -374,7 +349,7 @@ describeOnLinux('a Node sender against raw receivers', WHY, () => {
     link.destroy();
     expect(await Promise.all(sent)).toEqual([{ id: 1, receiverPid: process.pid }, 'ERR_RECEIVER_GONE']);
     expect(pairs.map(({ accepted }) => accepted.destroyed)).toEqual([true, false]);
-    closePairs(pairs);
+    for (const pair of pairs) pair.close();
     raw.close();
   });
 
