@@ -7,14 +7,15 @@
  * what a hand-off costs in the kernel against what it costs in JavaScript.
  *
  *   BENCH_CHANNEL_PASSES=one_cpu perf record -e cpu-clock -F 10000 -a -g -o /tmp/perf.data -- node scripts/bench-channel-linux.js
- *   perf script -i /tmp/perf.data -F comm,pid,tid,ip,sym,dso | node scripts/bench-channel/perf-split.js [--connections N]
+ *   perf script -i /tmp/perf.data -F comm,pid,tid,ip,sym,dso | node scripts/bench-channel/perf-split.js [--connections N] [--hz 10000]
  *
  * Every bench process names itself `<scenario>:<role>` (common.js nameProcess()); the load
  * generator is `bench:load`. The threads of a process (V8's compilers and GC, libuv's pool) count
  * with it. With --connections N (connections each scenario served while perf recorded: warm-up,
  * rounds and one-at-a-time runs) the table is in µs per connection, otherwise in ms. -F 10000 is
  * one sample per 100 µs of CPU: a cell below 1 µs per connection over 10,000 connections rests on
- * fewer than 100 samples.
+ * fewer than 100 samples. Recorded at another rate, pass it as --hz (the -F value): the script
+ * turns sample counts into time with it.
  */
 const readline = require('node:readline');
 
